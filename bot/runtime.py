@@ -1,0 +1,24 @@
+"""Opening lorebot: settings -> database (embedded or DATABASE_URL) -> migrations at head."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.db import migrate
+from bot.db.session import Database, connect
+from bot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def open_database(settings: Settings | None = None, *, run_migrations: bool = True) -> Database:
+    """Connect to the configured database and bring its schema to head.
+
+    Migrations run in one transaction, so a failure leaves the schema as it was.
+    """
+    settings = settings or get_settings()
+    db = connect(settings)
+    if run_migrations and not migrate.is_at_head(db.engine):
+        log.info("migrating database to head", extra={"database": db.safe_url})
+        migrate.upgrade(db.url, embedding_dim=migrate.embedding_dimension_for(settings))
+    return db

@@ -1,0 +1,209 @@
+"""Every setting lorebot reads, in one pydantic-settings class.
+
+Field names are the environment variable names in lower case, so ``SLACK_BOT_TOKEN`` in the
+environment or in ``.env`` sets ``settings.slack_bot_token``. Nothing is built at import:
+call :func:`get_settings` (cached) or :func:`load_settings` (fresh, for tests and tools).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_PLACEHOLDER = re.compile(r"(replace|change[-_ ]?me|your[-_]|example|placeholder|xxxx|\.\.\.)", re.I)
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message says which one and how to fix it."""
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in re.split(r"[,\s]+", value) if item.strip()]
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Make any Postgres URL use the psycopg 3 driver, the only one lorebot ships."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://", "postgresql+asyncpg://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith("postgresql+psycopg://"):
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL URL such as "
+            "postgresql://user:password@host:5432/lorebot; unset it to use the embedded server"
+        )
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- storage ---
+    database_url: SecretStr | None = None
+    lorebot_data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("lorebot")))
+
+    # --- logging / serving ---
+    lorebot_log_level: str = "INFO"
+    lorebot_log_format: Literal["auto", "json", "text"] = "auto"
+    lorebot_http_host: str = "0.0.0.0"  # noqa: S104 - the HTTP endpoint must be reachable by Slack
+    lorebot_http_port: int = 3000
+    lorebot_shutdown_timeout_s: float = 20.0
+
+    # --- embeddings ---
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 32
+    embedding_precision: Literal["auto", "fp32", "bf16"] = "auto"
+    embedding_max_tokens: int = 256
+
+    # --- ingestion ---
+    chunk_size_tokens: int = 200
+    chunk_overlap_tokens: int = 30
+    ingest_max_file_mb: float = 20.0
+    ingest_http_timeout_s: float = 15.0
+    ingest_max_pages: int = 500
+    ingest_user_agent: str = "lorebot/0.1 (+https://github.com/lorebot/lorebot)"
+    redact_emails: bool = True
+    redact_phones: bool = True
+
+    # --- retrieval ---
+    default_collection: str = "default"
+    retrieval_top_k: int = 5
+    retrieval_candidates: int = 50
+    retrieval_ef_search: int = 100
+    rrf_k: int = 60
+    rrf_vector_weight: float = 1.0
+    rrf_keyword_weight: float = 1.0
+    reranker_model: str | None = None
+    abstain_threshold: float = 0.45
+
+    # --- answering ---
+    llm_provider: Literal["extractive", "openai", "openai_compatible", "ollama", "local"] = (
+        "extractive"
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_api_base: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 60.0
+    answer_max_sentences: int = 4
+    asker_hash_salt: SecretStr = SecretStr("lorebot-default-salt")
+    interaction_retention_days: int = 180
+
+    # --- admin ---
+    lorebot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trust_platform_admins: bool = True
+
+    # --- Slack ---
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+    slack_thread_followups: Literal["always", "mention"] = "always"
+    slack_answer_other_bots: bool = False
+    slack_slash_ephemeral: bool = True
+    slack_upvote_emoji: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["+1", "thumbsup", "white_check_mark"]
+    )
+    slack_downvote_emoji: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["-1", "thumbsdown"]
+    )
+    slack_seen_emoji: str = "eyes"
+
+    # --- Discord ---
+    discord_token: SecretStr | None = None
+    discord_answer_mentions: bool = True
+    discord_answer_dms: bool = True
+    discord_sharded: bool = False
+    discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    # --- style model (fine-tuning) ---
+    style_model_enabled: bool = True
+    style_retrain_min_examples: int = 50
+    style_promotion_margin: float = 0.01
+    style_base_model: str | None = None
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalise_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        return SecretStr(normalise_database_url(raw))
+
+    @field_validator(
+        "lorebot_admins", "slack_upvote_emoji", "slack_downvote_emoji", "discord_guild_ids",
+        mode="before",
+    )
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("lorebot_admins")
+    @classmethod
+    def _admins_have_platform(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if ":" not in entry:
+                raise ValueError(
+                    f"LOREBOT_ADMINS entry {entry!r} needs a platform prefix, e.g. slack:U123 "
+                    "or discord:456"
+                )
+        return value
+
+    @field_validator("lorebot_data_dir", mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip():
+            return Path(value).expanduser()
+        return value
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> Settings:
+        if self.chunk_overlap_tokens >= self.chunk_size_tokens:
+            raise ValueError("CHUNK_OVERLAP_TOKENS must be smaller than CHUNK_SIZE_TOKENS")
+        if self.retrieval_top_k < 1 or self.retrieval_candidates < self.retrieval_top_k:
+            raise ValueError("RETRIEVAL_CANDIDATES must be >= RETRIEVAL_TOP_K >= 1")
+        if not 1 <= self.retrieval_ef_search <= 1000:
+            raise ValueError("RETRIEVAL_EF_SEARCH must be between 1 and 1000")
+        return self
+
+    # --- helpers ---
+    def secret(self, name: str) -> str:
+        """The value of secret setting ``name``, refusing empty or placeholder values.
+
+        Called when a real platform connection is started, so a copied ``.env.example``
+        fails loudly instead of talking to Slack with ``xoxb-REPLACE-ME``.
+        """
+        value = getattr(self, name)
+        env_name = name.upper()
+        if value is None or not value.get_secret_value().strip():
+            raise ConfigError(f"{env_name} is not set; add it to .env (see .env.example)")
+        raw = value.get_secret_value()
+        if _PLACEHOLDER.search(raw):
+            raise ConfigError(f"{env_name} still holds a placeholder; put the real value in .env")
+        return raw
+
+    def has(self, name: str) -> bool:
+        value = getattr(self, name)
+        return value is not None and bool(value.get_secret_value().strip())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and ``.env``; keyword overrides win (tests, tools)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise ConfigError(str(exc)) from exc
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

