@@ -1,0 +1,46 @@
+"""The one small interface every knowledge source implements.
+
+A source yields :class:`~knowledge.types.Document` objects (or a
+:class:`~knowledge.types.DocumentError` for an item it could not read: one bad file never stops
+the others). ``load(since=...)`` may return only what changed since a point in time when the
+source can tell (file mtimes, git history, sitemap lastmod, message ids); ``complete`` on the
+result says whether it listed *everything* (only a complete listing may prune deleted docs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from knowledge.types import Document, DocumentError
+
+
+@dataclass
+class SourceSpec:
+    """What the ``sources`` table holds about a source, in plain form."""
+
+    name: str
+    kind: str  # folder | web | git | jsonl | slack | discord
+    location: str
+    options: dict | None = None
+    cursor: str | None = None  # opaque incremental position (e.g. last message id)
+
+
+class Source(Protocol):
+    spec: SourceSpec
+
+    def load(self, *, since: datetime | None = None) -> Iterator[Document | DocumentError]:
+        """Every document (``since=None``), or those changed since ``since`` where knowable."""
+        ...
+
+    @property
+    def complete(self) -> bool:
+        """True if the last ``load`` listed every document that exists (enables pruning)."""
+        ...
+
+    @property
+    def cursor(self) -> str | None:
+        """Where an incremental source got to, saved for the next run."""
+        ...
