@@ -7,6 +7,7 @@ stops it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -70,10 +71,9 @@ def start_embedded(data_dir: Path) -> str:
             "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
         ).fetchone()
         if not exists:
-            try:
+            # another process may create it between our check and create
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and create
     return server.get_uri(database=DATABASE_NAME, driver="psycopg")  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,112 @@
+"""The core facade's feedback, reply mapping and exactly-once event claims, on a real database."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from bot.core import LoreBot
+from bot.db import scopes
+from bot.db.models import Feedback, Interaction
+from bot.types import Actor, ChannelRef
+
+pytestmark = pytest.mark.db
+
+
+def _interaction(database, **kw) -> uuid.UUID:
+    with database.session() as s:
+        row = Interaction(platform=kw.get("platform", "slack"), channel="C1", thread=kw.get("thread"),
+                          asker_hash="h", question="q?", answer="a [1]")
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def test_one_vote_per_person_and_unvote(settings, database) -> None:
+    core = LoreBot(settings=settings, db=database)
+    iid = _interaction(database)
+    core.attach_reply(interaction_id=iid, reply_ref="1700.01")
+    alice = Actor("slack", "UALICE")
+    assert core.vote(user=alice, value=1, signal="reaction", reply_ref="1700.01")
+    assert core.vote(user=alice, value=-1, signal="button", interaction_id=iid)
+    assert core.vote(user=Actor("slack", "UBOB"), value=1, signal="button", interaction_id=iid)
+    with database.session() as s:
+        rows = s.execute(select(Feedback.value, Feedback.user_hash)).all()
+    assert sorted(v for v, _ in rows) == [-1, 1]
+    # user ids are never stored, only salted hashes
+    assert all("UALICE" not in h and "UBOB" not in h for _, h in rows)
+    # removing the 👍 reaction must not remove alice's 👎 vote
+    assert not core.unvote(user=alice, value=1, reply_ref="1700.01")
+    assert core.unvote(user=alice, value=-1, reply_ref="1700.01")
+    with database.session() as s:
+        assert s.execute(select(Feedback)).scalars().all()[0].value == 1
+
+
+def test_vote_on_unknown_message_is_ignored(settings, database) -> None:
+    core = LoreBot(settings=settings, db=database)
+    assert core.vote(user=Actor("slack", "U1"), value=1, signal="reaction", reply_ref="nope") is False
+    assert core.unvote(user=Actor("slack", "U1"), reply_ref="nope") is False
+
+
+def test_comment_attaches_to_existing_vote(settings, database) -> None:
+    core = LoreBot(settings=settings, db=database)
+    iid = _interaction(database)
+    u = Actor("discord", "42")
+    assert not core.comment(user=u, interaction_id=iid, text="no vote yet")
+    core.vote(user=u, value=-1, signal="button", interaction_id=iid)
+    assert core.comment(user=u, interaction_id=iid, text="outdated page")
+    with database.session() as s:
+        assert s.execute(select(Feedback.comment)).scalar_one() == "outdated page"
+
+
+def test_event_claimed_once_across_threads(settings, database) -> None:
+    core = LoreBot(settings=settings, db=database)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        ok = core.claim_event(platform="slack", event_id="Ev123")
+        with lock:
+            results.append(ok)
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1 and len(results) == 6
+    assert core.claim_event(platform="discord", event_id="Ev123")  # ids are per platform
+
+
+def test_bot_thread_detection(settings, database) -> None:
+    core = LoreBot(settings=settings, db=database)
+    iid = _interaction(database, thread="1700.5")
+    assert core.is_bot_thread(platform="slack", channel="C1", thread="1700.5")
+    assert not core.is_bot_thread(platform="slack", channel="C1", thread="1800.0")
+    core.attach_reply(interaction_id=iid, reply_ref="1900.1")
+    assert core.is_bot_thread(platform="slack", channel="C1", thread="1900.1")
+
+
+def test_scope_resolution(settings, database) -> None:
+    with database.session() as s:
+        assert scopes.allowed_collections(session=s, platform="slack", channel="C1",
+                                          default_collection="default") == ["default"]
+        assert scopes.allowed_collections(session=s, platform="slack", channel="C1",
+                                          default_collection="none") == []
+        scopes.set_scope(session=s, platform="slack", channel="C1", collections=["eng", "ops"])
+        scopes.set_scope(session=s, platform="slack", channel="C1", collections=["eng"])
+    with database.session() as s:
+        assert scopes.allowed_collections(session=s, platform="slack", channel="C1",
+                                          default_collection="default") == ["eng"]
+        assert scopes.allowed_collections(session=s, platform="discord", channel="C1",
+                                          default_collection="default") == ["default"]
+        assert scopes.clear_scope(session=s, platform="slack", channel="C1")
+
+
+def test_repr_hides_settings(settings, database) -> None:
+    core = LoreBot(settings=settings, db=database)
+    assert "salt" not in repr(core) and "LoreBot(" in repr(core)
+    assert ChannelRef("slack", "C1").platform == "slack"
