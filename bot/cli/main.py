@@ -58,6 +58,7 @@ def _register_optional_groups() -> None:
         ("bot.cli.finetune_cmd", "finetune"),
         ("bot.cli.embeddings_cmd", "embeddings"),
         ("bot.cli.demo_cmd", None),
+        ("bot.cli.chat_cmd", None),
     ]:
         try:
             mod = importlib.import_module(module)
