@@ -1,0 +1,73 @@
+"""The layering promises of the project, checked on the source tree itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ["bot", "adapters", "knowledge", "finetune"]
+
+# top-level module -> folders allowed to import it
+RULES = {
+    "slack_bolt": {"adapters"},
+    "slack_sdk": {"adapters"},
+    "discord": {"adapters"},
+    "llama_index": {"knowledge"},
+    "pgvector": {"knowledge", "bot/db"},
+    "peft": {"finetune"},
+    "trl": {"finetune"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_sdks_are_imported_only_in_their_home() -> None:
+    offenders = []
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            for module in _imports(path) & RULES.keys():
+                if not any(rel.startswith(home + "/") for home in RULES[module]):
+                    offenders.append(f"{rel} imports {module}")
+    assert not offenders, offenders
+
+
+def test_core_and_knowledge_never_import_adapters_at_module_level() -> None:
+    """bot/ and knowledge/ stay platform-free; only the CLI's composition root may load an
+    adapter, and only inside a function (so the core imports without Slack or Discord)."""
+    offenders = []
+    for pkg in ["bot", "knowledge", "finetune"]:
+        for path in (ROOT / pkg).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in tree.body:  # module level only
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                if any(n.split(".")[0] == "adapters" for n in names):
+                    offenders.append(path.relative_to(ROOT).as_posix())
+    assert not offenders, offenders
+
+
+def test_no_settings_instance_at_import() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import bot.settings as s, bot.core, bot.cli.main;"
+        "print(s.get_settings.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "0"
