@@ -1,0 +1,116 @@
+"""``HybridRetriever``: LlamaIndex's retriever interface over lorebot's fused pgvector search.
+
+LlamaIndex's own PGVectorStore takes three statements per retrieve and ORs every word in its
+hybrid mode; this keeps LlamaIndex's types (QueryBundle in, NodeWithScore out) with one
+statement behind them (see ``knowledge.store.search``). The embedding model is passed in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from sqlalchemy.orm import Session
+
+from knowledge.embeddings import Embedder
+from knowledge.store.search import Mode, SearchHit, SearchParams, search
+
+SessionFactory = Callable[[], Any]  # a context manager yielding a Session (Database.session)
+
+
+def hit_to_node(hit: SearchHit) -> NodeWithScore:
+    node = TextNode(
+        id_=str(hit.chunk_id),
+        text=hit.text,
+        metadata={
+            "chunk_id": hit.chunk_id, "document_id": hit.document_id, "ordinal": hit.ordinal,
+            "heading_path": hit.heading_path, "title": hit.title, "uri": hit.uri,
+            "collection": hit.collection, "source": hit.source, "similarity": hit.similarity,
+            "keyword_rank": hit.keyword_rank, "fused_score": hit.score,
+            "last_success_at": hit.last_success_at.isoformat() if hit.last_success_at else None,
+        },
+    )
+    return NodeWithScore(node=node, score=hit.score)
+
+
+def node_to_hit(node: NodeWithScore) -> SearchHit:
+    from datetime import datetime
+
+    m = node.node.metadata
+    last = m.get("last_success_at")
+    return SearchHit(
+        chunk_id=int(m["chunk_id"]), document_id=int(m["document_id"]), ordinal=int(m["ordinal"]),
+        text=node.node.get_content(), heading_path=m.get("heading_path", ""),
+        title=m.get("title", ""), uri=m.get("uri", ""), collection=m.get("collection", ""),
+        source=m.get("source", ""), similarity=m.get("similarity"),
+        keyword_rank=m.get("keyword_rank"), vector_position=None, keyword_position=None,
+        score=float(node.score or 0.0),
+        last_success_at=datetime.fromisoformat(last) if last else None,
+    )
+
+
+class HybridRetriever(BaseRetriever):
+    """Hybrid (or single-arm) retrieval within a fixed set of collections."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: SessionFactory,
+        embedder: Embedder,
+        collections: Sequence[str],
+        mode: Mode = "hybrid",
+        top_k: int = 5,
+        candidates: int = 50,
+        ef_search: int = 100,
+        rrf_k: int = 60,
+        vector_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+        sources: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        query_prefix: str = "",
+    ) -> None:
+        super().__init__()
+        self._session_factory = session_factory
+        self._embedder = embedder
+        self._query_prefix = query_prefix
+        self.params = SearchParams(
+            collections=list(collections), top_k=top_k, candidates=candidates,
+            ef_search=ef_search, rrf_k=rrf_k, vector_weight=vector_weight,
+            keyword_weight=keyword_weight, mode=mode, sources=sources, metadata=metadata,
+        )
+        self.last_timings_ms: dict[str, float] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, session_factory: SessionFactory, embedder: Embedder,
+                      collections: Sequence[str], mode: Mode = "hybrid",
+                      top_k: int | None = None, **kw: Any) -> HybridRetriever:
+        return cls(
+            session_factory=session_factory, embedder=embedder, collections=collections, mode=mode,
+            top_k=top_k or settings.retrieval_top_k,
+            candidates=max(settings.retrieval_candidates, top_k or 0),
+            ef_search=settings.retrieval_ef_search, rrf_k=settings.rrf_k,
+            vector_weight=settings.rrf_vector_weight, keyword_weight=settings.rrf_keyword_weight,
+            **kw,
+        )
+
+    def search_hits(self, query: str, *, session: Session | None = None) -> list[SearchHit]:
+        """The typed hits (what the answering service uses); timings in ``last_timings_ms``."""
+        t0 = time.perf_counter()
+        vector = None
+        if self.params.mode != "keyword":
+            vector = self._embedder.embed_query(self._query_prefix + query)
+        t1 = time.perf_counter()
+        if session is not None:
+            hits = search(session=session, params=self.params, query_text=query, query_vector=vector)
+        else:
+            with self._session_factory() as s:
+                hits = search(session=s, params=self.params, query_text=query, query_vector=vector)
+        t2 = time.perf_counter()
+        self.last_timings_ms = {"embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000}
+        return hits
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return [hit_to_node(h) for h in self.search_hits(query_bundle.query_str)]

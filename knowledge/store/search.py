@@ -1,0 +1,227 @@
+"""All of lorebot's search SQL: vector and full-text candidates fused in one statement.
+
+One round trip does the work: the HNSW cosine search and the full-text search each produce a
+ranked candidate list inside the statement, and reciprocal rank fusion (RRF) combines them:
+``score = w_v / (k + rank_v) + w_k / (k + rank_k)``. A chunk found by only one arm still
+scores from that arm. Everything the answer needs (document, source freshness, collection)
+comes back from the same statement, so retrieval costs one query plus two ``SET LOCAL``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+Mode = Literal["hybrid", "vector", "keyword"]
+MODES: tuple[str, ...] = ("hybrid", "vector", "keyword")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """What to search and how. ``collections`` is required: search never runs unscoped."""
+
+    collections: Sequence[str]
+    top_k: int = 5
+    candidates: int = 50
+    ef_search: int = 100
+    rrf_k: int = 60
+    vector_weight: float = 1.0
+    keyword_weight: float = 1.0
+    mode: Mode = "hybrid"
+    sources: Sequence[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"search mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if not 1 <= self.top_k <= self.candidates:
+            raise ValueError("top_k must be between 1 and candidates")
+        if not 1 <= int(self.ef_search) <= 1000:
+            raise ValueError("ef_search must be between 1 and 1000")
+        if self.rrf_k < 0:
+            raise ValueError("rrf_k must not be negative")
+
+
+@dataclass
+class SearchHit:
+    chunk_id: int
+    document_id: int
+    ordinal: int
+    text: str
+    heading_path: str
+    title: str
+    uri: str
+    collection: str
+    source: str
+    similarity: float | None  # cosine similarity, None when the vector arm missed it
+    keyword_rank: float | None  # ts_rank_cd, None when the keyword arm missed it
+    vector_position: int | None
+    keyword_position: int | None
+    score: float  # fused RRF score
+    last_success_at: datetime | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def vector_literal(vector: Sequence[float] | np.ndarray) -> str:
+    """pgvector's text form; bound as a parameter and cast, so it is never spliced into SQL."""
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def _filters(params: SearchParams) -> str:
+    parts = ["c.collection_id IN (SELECT id FROM scope)"]
+    if params.sources:
+        parts.append("c.source_id IN (SELECT id FROM sources WHERE name = ANY(:sources))")
+    if params.metadata:
+        parts.append("c.metadata @> CAST(:metadata AS jsonb)")
+    return " AND ".join(parts)
+
+
+def build_sql(params: SearchParams) -> str:
+    """The fused search statement for ``params`` (only the shape varies; values are bound)."""
+    where = _filters(params)
+    use_vec = params.mode in ("hybrid", "vector")
+    use_kw = params.mode in ("hybrid", "keyword")
+    vec = (
+        f"""SELECT id, sim, row_number() OVER (ORDER BY dist) AS pos FROM (
+              SELECT c.id, c.embedding <=> CAST(:q AS vector) AS dist,
+                     1 - (c.embedding <=> CAST(:q AS vector)) AS sim
+              FROM chunks c WHERE {where} AND c.embedding IS NOT NULL
+              ORDER BY c.embedding <=> CAST(:q AS vector) LIMIT :n) v0"""
+        if use_vec
+        else "SELECT NULL::bigint AS id, NULL::float8 AS sim, NULL::bigint AS pos WHERE false"
+    )
+    # The OR of the question's lexemes: a question rarely contains every word of its answer,
+    # and an AND query (websearch_to_tsquery's default) finds nothing for most of them.
+    kw = (
+        f"""SELECT id, kr, row_number() OVER (ORDER BY kr DESC, id) AS pos FROM (
+              SELECT c.id, ts_rank_cd(c.tsv, tq.q, 1) AS kr
+              FROM chunks c, tq WHERE {where} AND c.tsv @@ tq.q
+              ORDER BY kr DESC, c.id LIMIT :n) k0"""
+        if use_kw
+        else "SELECT NULL::bigint AS id, NULL::float4 AS kr, NULL::bigint AS pos WHERE false"
+    )
+    return f"""
+WITH scope AS (SELECT id, name FROM collections WHERE name = ANY(:collections)),
+tq AS (SELECT CASE WHEN numnode(p.q) = 0 THEN p.q
+                   ELSE replace(p.q::text, ' & ', ' | ')::tsquery END AS q
+       FROM (SELECT plainto_tsquery('english', :qtext) AS q) p),
+vec AS MATERIALIZED ({vec}),
+kw AS MATERIALIZED ({kw}),
+fused AS (
+  SELECT coalesce(vec.id, kw.id) AS id, vec.sim, kw.kr, vec.pos AS vpos, kw.pos AS kpos,
+         coalesce(:wv / (:k + vec.pos), 0) + coalesce(:wk / (:k + kw.pos), 0) AS score
+  FROM vec FULL OUTER JOIN kw ON vec.id = kw.id
+  ORDER BY score DESC, id LIMIT :top_k
+)
+SELECT f.id, c.document_id, c.ordinal, c.text, c.heading_path, d.title, d.uri,
+       scope.name AS collection, s.name AS source, f.sim, f.kr, f.vpos, f.kpos, f.score,
+       s.last_success_at, c.metadata
+FROM fused f
+JOIN chunks c ON c.id = f.id
+JOIN documents d ON d.id = c.document_id
+JOIN sources s ON s.id = c.source_id
+JOIN scope ON scope.id = c.collection_id
+ORDER BY f.score DESC, f.id
+"""
+
+
+def search(
+    *, session: Session, params: SearchParams, query_text: str,
+    query_vector: Sequence[float] | np.ndarray | None,
+) -> list[SearchHit]:
+    """Fused top-``params.top_k`` chunks for a question, within ``params.collections``."""
+    if not params.collections:
+        return []
+    if params.mode != "keyword" and query_vector is None:
+        raise ValueError(f"{params.mode} search needs the question's embedding")
+    ef = max(int(params.ef_search), int(params.candidates))
+    if ef > 1000:
+        ef = 1000
+    # psycopg binds server-side and SET cannot take a parameter: a validated int literal.
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {ef:d}"))
+    # A collection filter can leave an HNSW scan with too few rows; iterative scans keep going.
+    session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    bind: dict[str, Any] = {
+        "collections": list(params.collections),
+        "qtext": query_text,
+        "q": vector_literal(query_vector) if query_vector is not None else None,
+        "n": int(params.candidates),
+        "k": float(params.rrf_k),
+        "wv": float(params.vector_weight),
+        "wk": float(params.keyword_weight),
+        "top_k": int(params.top_k),
+    }
+    if params.sources:
+        bind["sources"] = list(params.sources)
+    if params.metadata:
+        bind["metadata"] = json.dumps(params.metadata)
+    rows = session.execute(text(build_sql(params)), bind).all()
+    return [
+        SearchHit(
+            chunk_id=r.id, document_id=r.document_id, ordinal=r.ordinal, text=r.text,
+            heading_path=r.heading_path, title=r.title, uri=r.uri, collection=r.collection,
+            source=r.source, similarity=None if r.sim is None else float(r.sim),
+            keyword_rank=None if r.kr is None else float(r.kr),
+            vector_position=r.vpos, keyword_position=r.kpos, score=float(r.score),
+            last_success_at=r.last_success_at, metadata=dict(r.metadata or {}),
+        )
+        for r in rows
+    ]
+
+
+def existing_collections(*, session: Session, names: Sequence[str]) -> list[str]:
+    """Which of ``names`` exist, so a question scoped to a missing collection is told so."""
+    if not names:
+        return []
+    rows = session.execute(
+        text("SELECT name FROM collections WHERE name = ANY(:names) ORDER BY name"),
+        {"names": list(names)},
+    ).scalars()
+    return list(rows)
+
+
+def chunk_count(*, session: Session, collections: Sequence[str]) -> int:
+    """How many searchable chunks the collections hold (0 means an empty knowledge base)."""
+    if not collections:
+        return 0
+    return int(session.execute(
+        text("SELECT count(*) FROM chunks c JOIN collections col ON col.id = c.collection_id "
+             "WHERE col.name = ANY(:names)"),
+        {"names": list(collections)},
+    ).scalar_one())
+
+
+def exact_vector_ids(
+    *, session: Session, query_vector: Sequence[float] | np.ndarray, k: int,
+    collections: Sequence[str] | None = None,
+) -> list[int]:
+    """Exact (index-free) nearest chunks, the ground truth HNSW recall is measured against."""
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    scope = ("AND collection_id IN (SELECT id FROM collections WHERE name = ANY(:cols))"
+             if collections else "")
+    rows = session.execute(
+        text(f"SELECT id FROM chunks WHERE embedding IS NOT NULL {scope} "
+             "ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
+        {"q": vector_literal(query_vector), "k": int(k), "cols": list(collections or [])},
+    ).scalars()
+    return list(rows)
+
+
+def bare_vector_ids(
+    *, session: Session, query_vector: Sequence[float] | np.ndarray, k: int, ef_search: int = 100,
+) -> list[int]:
+    """The plain ``ORDER BY embedding <=> q LIMIT k`` baseline for the latency benchmark."""
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {max(1, min(int(ef_search), 1000)):d}"))
+    rows = session.execute(
+        text("SELECT id FROM chunks ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
+        {"q": vector_literal(query_vector), "k": int(k)},
+    ).scalars()
+    return list(rows)
