@@ -1,0 +1,336 @@
+"""The Discord surface of lorebot: ``/ask``, the ``/lore`` admin group, mentions, threads,
+DMs and reaction votes.
+
+Every call into the core goes through ``asyncio.to_thread`` (or the core's ``a*`` helpers):
+the core is synchronous and talks to Postgres and models, and a blocked event loop would miss
+Discord's heartbeats. Handlers never let an exception escape to discord.py: people get a short
+reply with a reference id and the traceback goes to the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from adapters.discord import render, translate
+from adapters.discord.views import FeedbackView
+from bot.types import Actor, Answer, ChannelRef
+
+if TYPE_CHECKING:
+    from bot.core import LoreBot
+
+log = logging.getLogger(__name__)
+
+ASK_USAGE = "Ask a question about your team's docs, e.g. `/ask question: how do I rotate the API key?`"
+APOLOGY = ("Sorry, I could not answer that just now. If it keeps happening, give an admin this "
+           "reference: `{ref}`.")
+
+# (name, description) of each /lore subcommand; the router owns their words and usage lines.
+LORE_SUBCOMMANDS: list[tuple[str, str]] = [
+    ("sources", "List, add, remove, reindex or show knowledge sources"),
+    ("reindex", "Re-ingest one source, or all with --all"),
+    ("status", "Documents, chunks, runs, style model and satisfaction"),
+    ("gaps", "Questions lorebot could not answer well"),
+    ("feedback", "Vote statistics or an export"),
+    ("scope", "Which collections a channel searches"),
+    ("finetune", "Train, list, activate or roll back the style model"),
+    ("help", "How to use the admin commands"),
+]
+
+Send = Callable[..., Awaitable[discord.Message | None]]
+
+
+def _reference() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+async def send_answer(answer: Answer, send: Send, *, core: LoreBot, title: str | None = None,
+                      ) -> discord.Message | None:
+    """Send the rendered answer with ``send`` and remember which message carries it."""
+    last: discord.Message | None = None
+    for part in render.render_answer(answer, title=title):
+        kwargs: dict = {}
+        if part.content:
+            kwargs["content"] = part.content
+        if part.embed is not None:
+            kwargs["embed"] = discord.Embed.from_dict(part.embed)
+        if part.with_feedback and answer.interaction_id is not None:
+            kwargs["view"] = FeedbackView(answer.interaction_id)
+        last = await send(**kwargs)
+    if last is not None and answer.interaction_id is not None:
+        await asyncio.to_thread(core.attach_reply, interaction_id=answer.interaction_id,
+                                reply_ref=str(last.id))
+    return last
+
+
+class LoreCog(commands.Cog):
+    """Slash commands and listeners. ``bot.core`` is the :class:`~bot.core.LoreBot` facade."""
+
+    lore = app_commands.Group(
+        name="lore",
+        description="lorebot administration",
+        # Hidden from everyone without Manage Server; a server can grant it to configured
+        # admins in Server Settings > Integrations. The router checks authorization again.
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @property
+    def core(self) -> LoreBot:
+        return self.bot.core  # type: ignore[attr-defined]
+
+    @property
+    def settings(self):  # noqa: ANN201 - bot.settings.Settings, typed on the bot
+        return self.bot.settings  # type: ignore[attr-defined]
+
+    # --- /ask ---------------------------------------------------------------------------
+    @app_commands.command(name="ask", description="Ask lorebot a question about your team's docs")
+    @app_commands.describe(question="What you want to know")
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        question = question.strip()
+        if not question:
+            await interaction.response.send_message(ASK_USAGE, ephemeral=True)
+            return
+        # Discord fails an interaction not acknowledged within 3 seconds; answering takes longer.
+        await interaction.response.defer(thinking=True)
+        channel, thread = translate.interaction_channel(interaction)
+        asker = translate.interaction_actor(interaction)
+
+        async def followup(**kwargs: object) -> discord.Message | None:
+            return await interaction.followup.send(wait=True, **kwargs)
+
+        await self._answer(question, channel=channel, thread=thread, asker=asker, send=followup)
+
+    # --- /lore ... ----------------------------------------------------------------------
+    async def _admin(self, interaction: discord.Interaction, subcommand: str, args: str | None) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        text = translate.command_text(subcommand, args)
+        actor = translate.interaction_actor(interaction)
+        channel, _thread = translate.interaction_channel(interaction)
+        loop = asyncio.get_running_loop()
+
+        def notify(message: str) -> None:
+            # Called later from a worker thread when a long command (reindex, train) finishes.
+            asyncio.run_coroutine_threadsafe(self._notify(interaction, message), loop)
+
+        try:
+            result = await self.core.acommand(text, actor=actor, channel=channel, notify=notify)
+        except Exception:
+            ref = _reference()
+            log.exception("admin command failed", extra={"reference": ref, "command": subcommand})
+            await interaction.followup.send(APOLOGY.format(ref=ref), ephemeral=True)
+            return
+        for piece in render.render_text(result.text):
+            await interaction.followup.send(piece, ephemeral=result.private)
+
+    async def _notify(self, interaction: discord.Interaction, message: str) -> None:
+        for piece in render.render_text(message):
+            try:
+                await interaction.followup.send(piece, ephemeral=True)
+            except discord.HTTPException:
+                # The interaction token lasts 15 minutes; a long training run outlives it.
+                channel = interaction.channel
+                if isinstance(channel, discord.abc.Messageable):
+                    await channel.send(piece)
+
+    @lore.command(name="sources", description=LORE_SUBCOMMANDS[0][1])
+    @app_commands.describe(args="e.g. list | add NAME LOCATION --kind folder | show NAME")
+    async def lore_sources(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "sources", args)
+
+    @lore.command(name="reindex", description=LORE_SUBCOMMANDS[1][1])
+    @app_commands.describe(args="NAME or --all")
+    async def lore_reindex(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "reindex", args)
+
+    @lore.command(name="status", description=LORE_SUBCOMMANDS[2][1])
+    async def lore_status(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "status", args)
+
+    @lore.command(name="gaps", description=LORE_SUBCOMMANDS[3][1])
+    @app_commands.describe(args="e.g. --days 7")
+    async def lore_gaps(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "gaps", args)
+
+    @lore.command(name="feedback", description=LORE_SUBCOMMANDS[4][1])
+    @app_commands.describe(args="stats [--days N] | export PATH")
+    async def lore_feedback(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "feedback", args)
+
+    @lore.command(name="scope", description=LORE_SUBCOMMANDS[5][1])
+    @app_commands.describe(args="show [#channel] | set #channel COLLECTION... | clear #channel")
+    async def lore_scope(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "scope", args)
+
+    @lore.command(name="finetune", description=LORE_SUBCOMMANDS[6][1])
+    @app_commands.describe(args="train | status | list | activate VERSION | rollback")
+    async def lore_finetune(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "finetune", args)
+
+    @lore.command(name="help", description=LORE_SUBCOMMANDS[7][1])
+    @app_commands.describe(args="a command name for its details")
+    async def lore_help(self, interaction: discord.Interaction, args: str | None = None) -> None:
+        await self._admin(interaction, "help", args)
+
+    # --- answering ----------------------------------------------------------------------
+    async def _answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
+                      send: Send, title: str | None = None) -> discord.Message | None:
+        try:
+            answer = await self.core.aask(question, channel=channel, asker=asker, thread=thread)
+        except Exception:
+            ref = _reference()
+            log.exception("answering failed", extra={"reference": ref, "platform": "discord"})
+            try:
+                return await send(content=APOLOGY.format(ref=ref))
+            except discord.HTTPException:
+                log.warning("could not deliver the apology either", extra={"reference": ref})
+                return None
+        return await send_answer(answer, send, core=self.core, title=title)
+
+    def _wants(self, message: discord.Message, incoming_mentioned: bool) -> bool:
+        if message.guild is None:
+            return bool(self.settings.discord_answer_dms)
+        return bool(self.settings.discord_answer_mentions) and incoming_mentioned
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        try:
+            await self._on_message(message)
+        except Exception:
+            log.exception("handling a Discord message failed", extra={"message_id": message.id})
+
+    async def _on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.author.bot or (me is not None and message.author.id == me.id):
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        incoming = translate.incoming_message(message, bot_id=me.id if me else None)
+        in_thread = isinstance(message.channel, discord.Thread)
+        wanted = self._wants(message, incoming.mentioned)
+        if not wanted and in_thread and self.settings.discord_answer_mentions:
+            # A follow-up in a thread where lorebot answered needs no mention.
+            wanted = await asyncio.to_thread(self.core.is_bot_thread, platform=translate.PLATFORM,
+                                             channel=incoming.channel.id, thread=incoming.thread_id)
+        if not wanted:
+            return
+        if not incoming.text:
+            await message.reply("Ask me a question after the mention, e.g. "
+                                f"{me.mention if me else '@lorebot'} how do I deploy?")
+            return
+        # Two replicas (or a resumed gateway session) may both see the message; answer once.
+        if not await asyncio.to_thread(self.core.claim_event, platform=translate.PLATFORM,
+                                       event_id=incoming.event_id or incoming.message_id):
+            return
+
+        if message.guild is None or in_thread:
+            await self._answer_here(message, incoming.text, incoming.channel, incoming.thread_id,
+                                    incoming.user)
+            return
+        thread = await self._start_thread(message, incoming.text)
+        if thread is None:
+            await self._answer_here(message, incoming.text, incoming.channel, None, incoming.user)
+            return
+        async with thread.typing():
+            await self._answer(incoming.text, channel=incoming.channel, thread=str(thread.id),
+                               asker=incoming.user, send=thread.send, title=None)
+
+    async def _answer_here(self, message: discord.Message, question: str, channel: ChannelRef,
+                           thread: str | None, asker: Actor) -> None:
+        """Answer in the message's own channel (a DM, a thread, or the no-thread fallback)."""
+        first = True
+
+        async def send(**kwargs: object) -> discord.Message:
+            nonlocal first
+            if first:
+                first = False
+                return await message.reply(mention_author=False, **kwargs)
+            return await message.channel.send(**kwargs)
+
+        async with message.channel.typing():
+            await self._answer(question, channel=channel, thread=thread, asker=asker, send=send)
+
+    async def _start_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
+        guild = message.guild
+        parent = message.channel
+        if guild is None or not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+            return None
+        perms = parent.permissions_for(guild.me)
+        if not (perms.create_public_threads and perms.send_messages_in_threads):
+            log.info("no permission to create threads here; answering with a reply",
+                     extra={"channel_id": parent.id})
+            return None
+        try:
+            return await message.create_thread(name=translate.thread_name(question),
+                                               auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.warning("creating a thread failed (%s); answering with a reply", exc.status,
+                        extra={"channel_id": parent.id})
+            return None
+
+    # --- reaction votes -----------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._on_reaction(payload)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._on_reaction(payload)
+
+    async def _on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        # Raw events arrive for messages not in the cache (sent before a restart), and carry
+        # only ids: whether it is a lorebot answer is looked up by message id in the database.
+        me = self.bot.user
+        if me is not None and payload.user_id == me.id:
+            return
+        if payload.member is not None and payload.member.bot:
+            return
+        reaction = translate.reaction(payload)
+        if reaction is None:
+            return
+        value = 1 if reaction.emoji == "+1" else -1
+        try:
+            if reaction.added:
+                recorded = await asyncio.to_thread(self.core.vote, user=reaction.user, value=value,
+                                                   signal="reaction", reply_ref=reaction.message_id)
+            else:
+                recorded = await asyncio.to_thread(self.core.unvote, user=reaction.user, value=value,
+                                                   reply_ref=reaction.message_id)
+        except Exception:
+            log.exception("recording a reaction vote failed", extra={"message_id": payload.message_id})
+            return
+        log.debug("reaction vote", extra={"recorded": recorded, "added": reaction.added})
+
+
+class LoreTree(app_commands.CommandTree):
+    """Turns any slash-command failure into a short ephemeral reply instead of silence."""
+
+    async def on_error(self, interaction: discord.Interaction,
+                       error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.CommandNotFound):
+            text = ("I do not know that command (it may come from an older version of lorebot). "
+                    "Try `/lore help`.")
+            log.info("unknown application command", extra={"command": error.name})
+        elif isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+            text = "You are not allowed to run that command here."
+        else:
+            ref = _reference()
+            text = APOLOGY.format(ref=ref)
+            log.error("slash command failed", exc_info=error, extra={"reference": ref})
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about a failed command")
