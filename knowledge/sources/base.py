@@ -5,6 +5,9 @@ A source yields :class:`~knowledge.types.Document` objects (or a
 the others). ``load(since=...)`` may return only what changed since a point in time when the
 source can tell (file mtimes, git history, sitemap lastmod, message ids); ``complete`` on the
 result says whether it listed *everything* (only a complete listing may prune deleted docs).
+An ``external_id`` that came back as a DocumentError was seen, not deleted: never prune it.
+When the source as a whole cannot be listed (folder gone, repository unreadable) ``load``
+raises :class:`SourceUnavailable` instead of yielding nothing, so nothing is pruned by mistake.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from datetime import datetime
 from typing import Protocol
 
 from knowledge.types import Document, DocumentError
+
+
+class SourceUnavailable(RuntimeError):
+    """The whole source cannot be read right now; the message says what to check."""
 
 
 @dataclass

@@ -1,0 +1,191 @@
+"""Secrets and personal data taken out of document text before anything is embedded.
+
+Contract: ``redact(text, emails=..., phones=...) -> (text, RedactionReport)`` replaces each
+finding with a typed placeholder ``[REDACTED:<kind>]`` (a password inside a URL keeps the rest
+of the URL: ``scheme://user:[REDACTED]@host``) and counts findings per kind.
+:func:`redact_for` reads the e-mail/phone switches from ``Settings``.
+
+The patterns aim at things that are secrets by *shape* (token prefixes, key blocks, JWTs) or by
+*context* (``password = "..."`` with a random-looking value). Ordinary prose, version numbers,
+dates, git SHAs and UUIDs are left alone; the tests hold each of those cases.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from knowledge.types import RedactionReport
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+PLACEHOLDER_RE = re.compile(r"\[REDACTED(?::[a-z_]+)?\]")
+
+_Replacer = Callable[[re.Match[str]], str | None]
+
+
+def placeholder(kind: str) -> str:
+    return f"[REDACTED:{kind}]"
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s own character distribution."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    size = len(value)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+# Values people write in docs *instead of* a secret; redacting them only hurts the docs.
+_NOT_A_SECRET = re.compile(
+    r"^(?:\*+|x+|\.+|<[^>]*>|\{\{.*\}\}|\$\{?[\w.]+\}?|%\(?\w+\)?s?|"
+    r"(?:your|my|the)?[-_]?(?:password|passwd|pass|secret|token|key|api[-_]?key|changeme|"
+    r"change[-_]me|placeholder|example|redacted|none|null|true|false|undefined|required|optional)s?)$",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    return bool(_NOT_A_SECRET.match(value)) or "REPLACE" in value.upper() or "YOUR_" in value.upper()
+
+
+def _whole(kind: str) -> _Replacer:
+    return lambda _m: placeholder(kind)
+
+
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+    r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)"
+)
+_SLACK_WEBHOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{10,}")
+_SLACK_TOKEN = re.compile(r"\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})")
+_GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})")
+_OPENAI_KEY = re.compile(r"(?<![\w-])sk-[A-Za-z0-9_-]{20,}")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+_AWS_SECRET = re.compile(
+    r"(?P<key>aws_?secret_?access_?key|aws_?secret|secret_?access_?key)(?P<sep>[\"']?\s*[:=]\s*[\"']?)"
+    r"(?P<value>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+    re.IGNORECASE,
+)
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\[\]]+:)(?P<value>[^\s@/]+)(?=@)")
+
+# key (possibly prefixed: DB_PASSWORD, slackBotToken) = value (quoted or bare)
+_ASSIGNMENT = re.compile(
+    r"(?P<key>\b[\w.-]{0,40}?(?P<word>password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|"
+    r"access[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|token|client[_-]?secret|"
+    r"private[_-]?key|signing[_-]?secret|credentials?))"
+    r"(?P<sep>[\"']?\s*(?::=|=>|[:=])\s*)"
+    r"(?P<quote>[\"'`]?)(?P<value>[A-Za-z0-9_\-+/=.~!@#$%^&*?]{6,})(?P=quote)"
+    r"(?=[\s,;)}\]]|$)",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"(?<![\w.%+-])(?<!://)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_WORD = re.compile(r"[A-Za-z][a-z]*[.,!?]?")
+_PHONE_INTL = re.compile(r"(?<![\w+.])\+\d[\d ().-]{6,20}\d(?![\w.]*\d)")
+_PHONE_NA = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)")
+
+
+def _aws_secret(m: re.Match[str]) -> str | None:
+    return m.group("key") + m.group("sep") + placeholder("aws_secret")
+
+
+def _url_password(m: re.Match[str]) -> str | None:
+    value = m.group("value")
+    if value.startswith("[REDACTED") or _looks_like_placeholder(value):
+        return None
+    return m.group("head") + "[REDACTED]"
+
+
+def _assignment(m: re.Match[str]) -> str | None:
+    value = m.group("value")
+    if _looks_like_placeholder(value) or value.lower() == m.group("key").lower():
+        return None
+    if not m.group("quote") and re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value):
+        return None  # attribute access in code (settings.api_key), not a literal
+    # after "Password:" in prose comes a word; after "DB_PASSWORD=" in config comes the value
+    wordlike = bool(_WORD.fullmatch(value))
+    prose_separator = ":" in m.group("sep") and ":=" not in m.group("sep")
+    if m.group("word").lower() in {"password", "passwd", "passphrase", "pwd"}:
+        secret_like = shannon_entropy(value) >= 2.3 and not (wordlike and prose_separator)
+    else:
+        secret_like = len(value) >= 12 and shannon_entropy(value) >= 3.0 and not wordlike
+    if not secret_like:
+        return None
+    return m.group("key") + m.group("sep") + m.group("quote") + placeholder("secret") + m.group("quote")
+
+
+def _openai_key(m: re.Match[str]) -> str | None:
+    body = m.group(0)[3:]
+    if not (any(c.isdigit() for c in body) and any(c.isalpha() for c in body)):
+        return None  # sk-some-long-branch-name
+    return placeholder("openai_key")
+
+
+def _phone(m: re.Match[str]) -> str | None:
+    digits = sum(ch.isdigit() for ch in m.group(0))
+    if not 8 <= digits <= 15 or re.search(r"[\s.-]{2,}", m.group(0)):
+        return None
+    return placeholder("phone")
+
+
+def _email(m: re.Match[str]) -> str | None:
+    local = m.group(0).split("@", 1)[0]
+    if local.lower() == "git":  # git@github.com:org/repo is a clone address, not a person
+        return None
+    return placeholder("email")
+
+
+# Order matters: whole-token shapes first, so a JWT inside ``token = ...`` is named as a JWT.
+_RULES: list[tuple[str, re.Pattern[str], _Replacer]] = [
+    ("private_key", _PRIVATE_KEY, _whole("private_key")),
+    ("slack_webhook", _SLACK_WEBHOOK, _whole("slack_webhook")),
+    ("slack_token", _SLACK_TOKEN, _whole("slack_token")),
+    ("github_token", _GITHUB_TOKEN, _whole("github_token")),
+    ("openai_key", _OPENAI_KEY, _openai_key),
+    ("jwt", _JWT, _whole("jwt")),
+    ("aws_access_key", _AWS_KEY_ID, _whole("aws_access_key")),
+    ("aws_secret", _AWS_SECRET, _aws_secret),
+    ("url_password", _URL_PASSWORD, _url_password),
+    ("secret", _ASSIGNMENT, _assignment),
+]
+_EMAIL_RULE = ("email", _EMAIL, _email)
+_PHONE_RULES = [("phone", _PHONE_INTL, _phone), ("phone", _PHONE_NA, _phone)]
+
+
+def redact(text: str, *, emails: bool = True, phones: bool = True) -> tuple[str, RedactionReport]:
+    """``text`` with every secret (and, if asked, e-mail/phone) replaced; counts per kind."""
+    rules = list(_RULES)
+    if emails:
+        rules.append(_EMAIL_RULE)
+    if phones:
+        rules.extend(_PHONE_RULES)
+    counts: Counter[str] = Counter()
+    for kind, pattern, replacer in rules:
+
+        def _sub(m: re.Match[str], kind: str = kind, replacer: _Replacer = replacer) -> str:
+            replacement = replacer(m)
+            if replacement is None:
+                return m.group(0)
+            counts[kind] += 1
+            return replacement
+
+        text = pattern.sub(_sub, text)
+    return text, RedactionReport(counts=dict(counts))
+
+
+def redact_for(text: str, settings: Settings) -> tuple[str, RedactionReport]:
+    """:func:`redact` with REDACT_EMAILS / REDACT_PHONES taken from ``settings``."""
+    return redact(text, emails=settings.redact_emails, phones=settings.redact_phones)
+
+
+def merge_reports(*reports: RedactionReport) -> RedactionReport:
+    total: Counter[str] = Counter()
+    for report in reports:
+        total.update(report.counts)
+    return RedactionReport(counts=dict(total))

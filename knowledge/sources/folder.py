@@ -1,0 +1,134 @@
+"""A folder of files (or a glob such as ``docs/**/*.md``) as a knowledge source.
+
+``external_id`` is the path relative to the folder (the part before the first wildcard of a
+glob), ``uri`` the file path, ``updated_at`` the mtime. ``load(since=t)`` yields only files
+modified after ``t`` and then reports ``complete=False``. Hidden entries, ``.git``,
+``node_modules``, virtual environments and other tooling folders are skipped; symlinked folders
+are followed once (a link back to a parent cannot loop). Options: ``exclude`` (list of globs).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from knowledge.sources.base import SourceSpec, SourceUnavailable
+from knowledge.sources.files import is_skipped_dir, load_file, mtime
+from knowledge.sources.readers import reader_for
+from knowledge.types import Document, DocumentError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regex for a ``/``-separated glob where ``**`` spans folders and ``*`` does not."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end].replace("\\", "\\\\")
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def split_location(location: str) -> tuple[Path, re.Pattern[str] | None]:
+    """``(root folder, glob for paths relative to it or None)``."""
+    path = Path(location).expanduser()
+    parts = path.parts
+    for index, part in enumerate(parts):
+        if _WILDCARD.search(part):
+            root = Path(*parts[:index]) if index else Path(".")
+            return root, glob_regex("/".join(parts[index:]))
+    return path, None
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class FolderSource:
+    def __init__(self, spec: SourceSpec, settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.root, self.pattern = split_location(spec.location)
+        if not self.root.is_dir():
+            what = "is not a folder" if self.root.exists() else "does not exist"
+            raise ValueError(f"folder source {spec.name!r}: {self.root} {what}; check the location")
+        self.root = self.root.resolve()
+        self.excludes = [glob_regex(p) for p in (spec.options or {}).get("exclude", [])]
+        self._complete = False
+        self._cursor: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self._complete
+
+    @property
+    def cursor(self) -> str | None:
+        return self._cursor
+
+    def _wanted(self, rel: str) -> bool:
+        if self.pattern is not None and not self.pattern.match(rel):
+            return False
+        return not any(ex.match(rel) for ex in self.excludes)
+
+    def files(self) -> Iterator[Path]:
+        """Every indexable file under the root, each real folder visited once."""
+        if not self.root.is_dir():
+            raise SourceUnavailable(f"folder {self.root} is gone; nothing was listed (nothing pruned)")
+        seen: set[tuple[int, int]] = set()
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=True):
+            here = Path(dirpath)
+            try:
+                st = os.stat(here)
+            except OSError:
+                dirnames[:] = []
+                continue
+            if (st.st_dev, st.st_ino) in seen:  # a symlink back to a folder already walked
+                dirnames[:] = []
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            dirnames[:] = sorted(d for d in dirnames if not is_skipped_dir(here / d))
+            for name in sorted(filenames):
+                path = here / name
+                if name.startswith(".") or reader_for(name) is None:
+                    continue
+                if self._wanted(path.relative_to(self.root).as_posix()):
+                    yield path
+
+    def load(self, *, since: datetime | None = None) -> Iterator[Document | DocumentError]:
+        self._complete = False
+        newest: datetime | None = None
+        for path in self.files():
+            changed = mtime(path)
+            if changed is not None:
+                newest = max(newest, changed) if newest else changed
+            if since is not None and changed is not None and changed <= as_utc(since):
+                continue
+            yield load_file(path, root=self.root, max_file_mb=self.settings.ingest_max_file_mb)
+        self._cursor = newest.isoformat() if newest else None
+        self._complete = since is None
