@@ -1,0 +1,1 @@
+"""Admin commands: one platform-free router shared by Slack, Discord and the CLI."""

@@ -1,0 +1,73 @@
+"""``finetune train | status | list | activate VERSION | rollback``, wired to ``finetune.api``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from types import ModuleType
+
+from bot.admin.context import CommandContext
+from bot.admin.registry import CommandSpec
+
+NOT_INSTALLED = "fine-tuning is not installed (the finetune package or its extras are missing)"
+
+
+def _api() -> ModuleType:
+    try:
+        return importlib.import_module("finetune.api")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in {"finetune", "peft", "trl", "torch"}:
+            raise LookupError(NOT_INSTALLED) from exc
+        raise
+
+
+def _train(ctx: CommandContext, args: argparse.Namespace) -> str:
+    api = _api()
+    settings, db, notify = ctx.settings, ctx.db, ctx.notify
+
+    def work() -> str:
+        result = api.train(settings=settings, db=db, notify=notify)
+        return f"finetune train finished: {result}"
+
+    return ctx.start("finetune train", work)
+
+
+def _status(ctx: CommandContext, args: argparse.Namespace) -> str:
+    return str(_api().status(settings=ctx.settings, db=ctx.db))
+
+
+def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
+    versions = _api().list_versions(db=ctx.db)
+    if not versions:
+        return "no style model versions yet; run `finetune train`"
+    return "\n".join(str(v) for v in versions)
+
+
+def _activate(ctx: CommandContext, args: argparse.Namespace) -> str:
+    result = _api().activate(db=ctx.db, version=args.version)
+    return str(result) if result else f"style model {args.version} is now active"
+
+
+def _rollback(ctx: CommandContext, args: argparse.Namespace) -> str:
+    result = _api().rollback(db=ctx.db)
+    return str(result) if result else "rolled back to the previous style model"
+
+
+def specs() -> list[CommandSpec]:
+    return [
+        CommandSpec(name="finetune train", usage="finetune train",
+                    help="Train a new style model from the feedback (runs in the background).",
+                    handler=_train, long_running=True),
+        CommandSpec(name="finetune status", usage="finetune status",
+                    help="The active style model and any training in progress.",
+                    handler=_status, read_only=True),
+        CommandSpec(name="finetune list", usage="finetune list",
+                    help="Every style model version with its evaluation.",
+                    handler=_list, read_only=True),
+        CommandSpec(name="finetune activate", usage="finetune activate VERSION",
+                    help="Serve answers with this style model version.",
+                    handler=_activate, arguments=lambda p: p.add_argument("version")),
+        CommandSpec(name="finetune rollback", usage="finetune rollback",
+                    help="Go back to the previously active style model.",
+                    handler=_rollback),
+    ]

@@ -1,0 +1,6 @@
+"""placeholder"""
+from bot.admin.registry import CommandSpec
+
+
+def specs() -> list[CommandSpec]:
+    return []

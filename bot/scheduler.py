@@ -1,0 +1,352 @@
+"""Scheduled work: re-ingesting sources, pruning old text, retraining the style model.
+
+Several ``lorebot serve`` replicas may share one database and each runs this scheduler.
+A scheduled ingest must still run once per due time, so every run (1) takes a Postgres
+advisory lock for its source, without waiting, and (2) under that lock re-reads when the
+source last ran and skips if it is not due: a replica that gets the lock just after another
+finished sees the fresh ``last_run_at`` and stands down. A killed process drops its
+connection, so its lock goes with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Connection, text
+
+from bot import metrics
+from bot.db import stats
+from bot.db.session import Database
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Two-key advisory locks: (LOCK_CLASS, source id) for ingests, (LOCK_CLASS, negative) for
+# maintenance. The two-key space never overlaps the one-key (bigint) space.
+LOCK_CLASS = 0x4C6F  # "Lo"
+PRUNE_LOCK = -1
+RETRAIN_LOCK = -2
+SYNC_JOB, PRUNE_JOB, RETRAIN_JOB = "lorebot:sync", "lorebot:prune", "lorebot:retrain"
+SOURCE_JOB_PREFIX = "source:"
+PROCESSED_EVENTS_KEEP = timedelta(days=2)
+
+Ingest = Callable[..., Any]
+
+_active: set[Scheduler] = set()
+_active_lock = threading.Lock()
+
+
+# --- when is a run due (pure; also used by `status` and `sources show`) ---
+
+def _parse(schedule: str) -> tuple[str, str]:
+    from bot.schedules import parse_schedule
+
+    return parse_schedule(schedule)
+
+
+def _interval(value: str) -> timedelta:
+    from bot.schedules import parse_every
+
+    return parse_every(value)
+
+
+def _cron(value: str) -> CronTrigger:
+    return CronTrigger.from_crontab(value, timezone=UTC)
+
+
+def period(schedule: str) -> timedelta:
+    """The (typical) time between two runs of a schedule."""
+    kind, value = _parse(schedule)
+    if kind == "every":
+        return _interval(value)
+    trigger = _cron(value)
+    first = trigger.get_next_fire_time(None, datetime.now(UTC))
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    return (second - first) if first and second else timedelta(days=1)
+
+
+def jitter_for(schedule: str) -> int:
+    """Seconds of random delay: spreads replicas' start, small next to the period."""
+    return int(min(30.0, period(schedule).total_seconds() * 0.05))
+
+
+def slack_for(schedule: str) -> timedelta:
+    """How early a run may be and still count as due.
+
+    Larger than the jitter, so two replicas whose timers fire a few seconds before the due
+    time do not both stand down; much smaller than the period, so a run just done is not due.
+    """
+    p = period(schedule)
+    return min(p * 0.1, max(timedelta(seconds=60), timedelta(seconds=2 * jitter_for(schedule))))
+
+
+def next_due(schedule: str, last_run: datetime | None, *, now: datetime | None = None) -> datetime:
+    """When the next run of ``schedule`` is due, given when it last ran (never: now)."""
+    now = now or datetime.now(UTC)
+    if last_run is None:
+        return now
+    kind, value = _parse(schedule)
+    if kind == "every":
+        return last_run + _interval(value)
+    nxt = _cron(value).get_next_fire_time(None, last_run + timedelta(seconds=1))
+    return nxt or now
+
+
+def is_due(schedule: str, last_run: datetime | None, *, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return next_due(schedule, last_run, now=now) - slack_for(schedule) <= now
+
+
+# --- locks ---
+
+@contextmanager
+def advisory_lock(db: Database, key: int) -> Iterator[bool]:
+    """Try the lock (LOCK_CLASS, key) on a connection of its own; yields whether we got it.
+
+    Autocommit, so a long ingest holds a lock but never a transaction open.
+    """
+    conn: Connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    got = False
+    try:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :k)"),
+                                {"c": LOCK_CLASS, "k": key}).scalar())
+        yield got
+    finally:
+        try:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:c, :k)"),
+                             {"c": LOCK_CLASS, "k": key})
+        finally:
+            conn.close()
+
+
+def notify_sources_changed() -> None:
+    """Rebuild the jobs of every scheduler running in this process (after sources add/remove)."""
+    with _active_lock:
+        schedulers = list(_active)
+    for scheduler in schedulers:
+        scheduler.refresh()
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        ingest: Ingest | None = None,
+        embedder: Any = None,
+        jitter: bool = True,
+        sync_every_s: float = 60.0,
+        prune_every_s: float = 6 * 3600.0,
+        retrain_every_s: float = 3600.0,
+        misfire_grace_s: int = 600,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self._ingest = ingest
+        self.embedder = embedder
+        self.jitter = jitter
+        self.sync_every_s = sync_every_s
+        self.prune_every_s = prune_every_s
+        self.retrain_every_s = retrain_every_s
+        self.misfire_grace_s = misfire_grace_s
+        self.outcomes: dict[str, str] = {}
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._refresh_lock = threading.Lock()
+        self._aps = BackgroundScheduler(timezone=UTC, job_defaults={
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_s,
+        })
+        self._aps.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    # --- lifecycle ---
+    def start(self) -> None:
+        self.refresh()
+        self._aps.add_job(self._sync, "interval", seconds=self.sync_every_s, id=SYNC_JOB,
+                          replace_existing=True)
+        self._aps.add_job(self.prune, "interval", seconds=self.prune_every_s, id=PRUNE_JOB,
+                          replace_existing=True, jitter=60 if self.jitter else None)
+        self._aps.add_job(self.maybe_retrain, "interval", seconds=self.retrain_every_s,
+                          id=RETRAIN_JOB, replace_existing=True, jitter=60 if self.jitter else None)
+        self._aps.start()
+        with _active_lock:
+            _active.add(self)
+        log.info("scheduler started", extra={"jobs": len(self._aps.get_jobs())})
+
+    def shutdown(self, *, timeout_s: float = 10.0) -> bool:
+        """Stop firing jobs and wait up to ``timeout_s`` for running ones; True if all ended."""
+        with _active_lock:
+            _active.discard(self)
+        if not self._aps.running:
+            return True
+        done = threading.Event()
+
+        def stop() -> None:
+            self._aps.shutdown(wait=True)
+            done.set()
+
+        threading.Thread(target=stop, name="scheduler-shutdown", daemon=True).start()
+        finished = done.wait(timeout_s)
+        if not finished:
+            log.warning("scheduled jobs still running at shutdown; their locks go with the process")
+        return finished
+
+    @property
+    def running(self) -> bool:
+        return bool(self._aps.running)
+
+    def jobs(self) -> dict[str, datetime | None]:
+        return {job.id: job.next_run_time for job in self._aps.get_jobs()}
+
+    # --- source jobs ---
+    def refresh(self) -> None:
+        """Rebuild one job per scheduled source from the ``sources`` table."""
+        with self._refresh_lock:
+            with self.db.session() as s:
+                sources = [(src.id, src.name, src.schedule,
+                            stats.last_run_started(session=s, source_id=src.id))
+                           for src in stats.source_schedules(session=s)]
+            self._fingerprint = tuple((sid, name, sched) for sid, name, sched, _ in sources)
+            wanted: set[str] = set()
+            now = datetime.now(UTC)
+            for source_id, name, schedule, last_run in sources:
+                if not schedule:
+                    continue
+                try:
+                    trigger = self._trigger(schedule, last_run, now)
+                except ValueError as exc:
+                    log.error("source %s has a bad schedule %r (%s); not scheduled",
+                              name, schedule, exc)
+                    continue
+                job_id = f"{SOURCE_JOB_PREFIX}{source_id}"
+                wanted.add(job_id)
+                kwargs: dict[str, Any] = {}
+                if next_due(schedule, last_run, now=now) <= now:
+                    # Overdue (never ran, or missed while no replica was up): run soon.
+                    delay = random.uniform(0, jitter_for(schedule)) if self.jitter else 0
+                    kwargs["next_run_time"] = now + timedelta(seconds=delay)
+                self._aps.add_job(self.run_source, trigger, args=[source_id, name, schedule],
+                                  id=job_id, name=f"ingest {name}", replace_existing=True,
+                                  **kwargs)
+            for job in self._aps.get_jobs():
+                if job.id.startswith(SOURCE_JOB_PREFIX) and job.id not in wanted:
+                    job.remove()
+
+    def _trigger(self, schedule: str, last_run: datetime | None, now: datetime) -> Any:
+        kind, value = _parse(schedule)
+        jitter = jitter_for(schedule) if self.jitter else None
+        if kind == "every":
+            interval = _interval(value)
+            anchor = next_due(schedule, last_run, now=now)
+            while anchor <= now:
+                anchor += interval
+            return IntervalTrigger(seconds=int(interval.total_seconds()), start_date=anchor,
+                                   timezone=UTC, jitter=jitter)
+        return CronTrigger(**_cron_fields(value), timezone=UTC, jitter=jitter)
+
+    def _sync(self) -> None:
+        """Pick up sources added or changed through another replica."""
+        with self.db.session() as s:
+            current = tuple((src.id, src.name, src.schedule)
+                            for src in stats.source_schedules(session=s))
+        if current != self._fingerprint:
+            log.info("sources changed; rebuilding scheduled jobs")
+            self.refresh()
+
+    def run_source(self, source_id: int, name: str, schedule: str) -> str:
+        """The job body: ingest ``name`` if no replica is on it and it is still due."""
+        with advisory_lock(self.db, source_id) as got:
+            if not got:
+                return self._outcome(name, "busy")
+            with self.db.session() as s:
+                last_run = stats.last_run_started(session=s, source_id=source_id)
+            if not is_due(schedule, last_run):
+                return self._outcome(name, "not-due")
+            try:
+                result = self.ingest(name)
+            except Exception:
+                metrics.INGEST_FAILURES.labels(source=name).inc()
+                log.exception("scheduled ingest of %s crashed", name)
+                return self._outcome(name, "failed")
+            status = str(getattr(result, "status", "ok"))
+            if status == "failed":
+                metrics.INGEST_FAILURES.labels(source=name).inc()
+            if status == "busy":  # a manual reindex holds the pipeline's own lock
+                return self._outcome(name, "busy")
+            return self._outcome(name, "ran")
+
+    def ingest(self, name: str) -> Any:
+        ingest = self._ingest
+        if ingest is None:
+            from knowledge.pipeline import ingest_source as ingest
+        return ingest(db=self.db, settings=self.settings, name=name, trigger="schedule",
+                      embedder=self.embedder)
+
+    def _outcome(self, name: str, outcome: str) -> str:
+        if outcome in ("busy", "not-due"):
+            metrics.SCHEDULED_SKIPS.labels(reason=outcome).inc()
+        self.outcomes[name] = outcome
+        log.info("scheduled ingest of %s: %s", name, outcome)
+        return outcome
+
+    # --- maintenance ---
+    def prune(self) -> dict[str, int]:
+        """Blank interaction text past the retention and forget old platform event ids."""
+        from bot.db import events
+
+        with advisory_lock(self.db, PRUNE_LOCK) as got:
+            if not got:
+                return {}
+            cutoff = datetime.now(UTC) - timedelta(days=self.settings.interaction_retention_days)
+            with self.db.session() as s:
+                texts = stats.prune_interaction_text(session=s, older_than=cutoff)
+                evts = events.prune_events(session=s, older_than=PROCESSED_EVENTS_KEEP)
+        if texts or evts:
+            log.info("pruned %d interaction texts and %d event ids", texts, evts)
+        return {"interactions": texts, "events": evts}
+
+    def maybe_retrain(self) -> Any:
+        """Let the fine-tuning module retrain if enough new feedback came in (one replica)."""
+        try:
+            from finetune import api
+        except ImportError:
+            return None
+        if not hasattr(api, "maybe_retrain") or not self.settings.style_model_enabled:
+            return None
+        with advisory_lock(self.db, RETRAIN_LOCK) as got:
+            if not got:
+                return None
+            return api.maybe_retrain(settings=self.settings, db=self.db)
+
+    def _on_job_event(self, event: JobExecutionEvent) -> None:
+        scheduled = getattr(event, "scheduled_run_time", None)
+        if scheduled is not None:
+            lag = (datetime.now(UTC) - scheduled).total_seconds()
+            metrics.SCHEDULER_LAG.observe(max(0.0, lag))
+        if event.exception is not None:
+            log.error("scheduled job %s failed: %s", event.job_id, event.exception)
+
+
+def _cron_fields(expr: str) -> dict[str, str]:
+    minute, hour, day, month, day_of_week = expr.split()
+    return {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": day_of_week}
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, step_s: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step_s)
+    return predicate()
