@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     style_retrain_min_examples: int = 50
     style_promotion_margin: float = 0.01
     style_base_model: str | None = None
+    style_kto_min_negatives: int = 20
 
     @field_validator("database_url", mode="before")
     @classmethod
