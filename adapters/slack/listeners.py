@@ -1,0 +1,387 @@
+"""What lorebot does with each Slack event, slash command and button.
+
+Every listener translates the payload (``translate``), calls the core facade, and posts what
+``render`` produced. Listeners never raise into bolt: a failure is logged with a reference id
+and, where a person is waiting, answered with a short apology quoting that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import render, translate
+from bot.core import LoreBot
+from bot.logging import bind_request_id
+from bot.settings import Settings
+from bot.types import Actor, Answer, ChannelRef, IncomingMessage
+
+log = logging.getLogger(__name__)
+
+USAGE = (
+    "Ask me anything about your team's docs: mention me (`@lorebot how do I deploy?`), "
+    "send me a direct message, or use `/lore your question`. "
+    "Admins: `/lore admin help` lists the admin commands."
+)
+APOLOGY = ("Sorry, something went wrong while answering. Please try again in a moment; "
+           "if it keeps happening, give an admin this reference: `{ref}`.")
+TRUNCATED = "Your message was long, so I used only its first {n:,} characters."
+_ADMIN_TTL_S = 600.0
+_SHARE_CACHE = 512
+
+
+def new_reference() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+class PlatformAdmins:
+    """Workspace admin/owner flags from ``users.info``, cached so a busy admin costs one call."""
+
+    def __init__(self, ttl_s: float = _ADMIN_TTL_S) -> None:
+        self._ttl = ttl_s
+        self._cache: dict[str, tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def is_admin(self, client: WebClient, user_id: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(user_id)
+        if hit and hit[1] > now:
+            return hit[0]
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as exc:
+            log.warning("users.info failed; treating the user as not a workspace admin",
+                        extra={"error": exc.response.get("error")})
+            return False
+        flag = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        with self._lock:
+            self._cache[user_id] = (flag, now + self._ttl)
+        return flag
+
+
+class SlackListeners:
+    """The listeners of one bolt ``App``; holds the core and the little state Slack needs."""
+
+    def __init__(self, core: LoreBot, settings: Settings) -> None:
+        self.core = core
+        self.settings = settings
+        self.admins = PlatformAdmins()
+        # Ephemeral slash answers are not in any channel; keep them so "Share" can post them.
+        self._shareable: OrderedDict[str, Answer] = OrderedDict()
+        self._share_lock = threading.Lock()
+
+    def register(self, app: App) -> None:
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.event("reaction_added")(self.on_reaction)
+        app.event("reaction_removed")(self.on_reaction)
+        app.command("/lore")(self.on_slash)
+        app.action(render.VOTE_UP)(self.on_vote_button)
+        app.action(render.VOTE_DOWN)(self.on_vote_button)
+        app.action(render.SHARE)(self.on_share)
+        app.view(render.FEEDBACK_MODAL)(self.on_feedback_modal)
+        app.error(self.on_error)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _first_time(self, event_id: str | None) -> bool:
+        """Claim the event across replicas; a retried delivery gets False."""
+        if not event_id:
+            return True
+        try:
+            first = self.core.claim_event(platform=translate.PLATFORM, event_id=event_id)
+        except Exception:
+            # Without the database we cannot dedupe; a possible duplicate beats silence.
+            log.exception("could not claim a Slack event id; handling it anyway")
+            return True
+        if not first:
+            log.info("Slack event already handled (a retry); skipped", extra={"event_id": event_id})
+        return first
+
+    def _react(self, client: WebClient, add: bool, channel: str, ts: str) -> None:
+        name = self.settings.slack_seen_emoji
+        if not name:
+            return
+        try:
+            if add:
+                client.reactions_add(channel=channel, timestamp=ts, name=name)
+            else:
+                client.reactions_remove(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:  # missing scope, already reacted: cosmetic only
+            log.debug("seen reaction not changed", extra={"error": exc.response.get("error")})
+
+    def _post(self, client: WebClient, channel: str, thread_ts: str | None,
+              messages: list[render.SlackMessage]) -> str | None:
+        """Post each message; the ts of the first (the one reactions are counted on)."""
+        first: str | None = None
+        for message in messages:
+            resp = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text,
+                                           blocks=message.blocks, unfurl_links=False, unfurl_media=False)
+            first = first or resp.get("ts")
+        return first
+
+    def _post_text(self, client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:
+        try:
+            self._post(client, channel, thread_ts, render.render_text(text))
+        except SlackApiError as exc:
+            log.error("could not post a reply to Slack", extra={"error": exc.response.get("error")})
+
+    def _attach(self, answer: Answer, ts: str | None) -> None:
+        if answer.interaction_id is None or not ts:
+            return
+        try:
+            self.core.attach_reply(interaction_id=answer.interaction_id, reply_ref=ts)
+        except Exception:
+            log.exception("could not remember the answer's message; reactions on it will not count")
+
+    def _remember_shareable(self, answer: Answer) -> None:
+        if answer.interaction_id is None:
+            return
+        with self._share_lock:
+            self._shareable[str(answer.interaction_id)] = answer
+            while len(self._shareable) > _SHARE_CACHE:
+                self._shareable.popitem(last=False)
+
+    def _ask(self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None,
+             truncated: bool) -> Answer:
+        answer = self.core.ask(question, channel=channel, asker=asker, thread=thread)
+        if truncated:
+            note = TRUNCATED.format(n=translate.MAX_QUESTION_CHARS)
+            answer.notice = f"{answer.notice} {note}" if answer.notice else note
+        return answer
+
+    # ------------------------------------------------------------------ asking
+
+    def answer_message(self, client: WebClient, msg: IncomingMessage, *, reply_thread: str | None,
+                       context_thread: str | None) -> None:
+        """Answer ``msg`` in ``reply_thread`` (None: top level of the channel/DM)."""
+        channel = msg.channel.id
+        question, truncated = translate.limit_question(msg.text)
+        if not question:
+            self._post_text(client, channel, reply_thread, USAGE)
+            return
+        if truncated:
+            log.info("long Slack question truncated", extra={"chars": len(msg.text)})
+        ref = new_reference()
+        with bind_request_id(ref):
+            self._react(client, True, channel, msg.message_id)
+            try:
+                try:
+                    answer = self._ask(question, channel=msg.channel, asker=msg.user,
+                                       thread=context_thread, truncated=truncated)
+                except Exception:
+                    log.exception("answering a Slack question failed", extra={"reference": ref})
+                    self._post_text(client, channel, reply_thread, APOLOGY.format(ref=ref))
+                    return
+                try:
+                    ts = self._post(client, channel, reply_thread, render.render_answer(answer))
+                except SlackApiError as exc:
+                    log.error("could not post the answer to Slack",
+                              extra={"error": exc.response.get("error"), "reference": ref})
+                    return
+                self._attach(answer, ts)
+            finally:
+                self._react(client, False, channel, msg.message_id)
+
+    def _incoming(self, event: dict[str, Any], body: dict[str, Any],
+                  context: BoltContext) -> IncomingMessage | None:
+        if translate.is_own(event, bot_user_id=context.bot_user_id, bot_id=context.bot_id):
+            return None
+        msg = translate.message_from_event(event, bot_user_id=context.bot_user_id, bot_id=context.bot_id,
+                                           event_id=body.get("event_id"))
+        if msg is None:
+            return None
+        if msg.from_bot and not self.settings.slack_answer_other_bots:
+            return None
+        return msg
+
+    def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext,
+                   client: WebClient) -> None:
+        msg = self._incoming(event, body, context)
+        # DMs arrive as message.im; answering the mention too would answer twice.
+        if msg is None or msg.channel.is_dm or not self._first_time(msg.event_id):
+            return
+        thread = msg.thread_id or msg.message_id
+        self.answer_message(client, msg, reply_thread=thread, context_thread=thread)
+
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext,
+                   client: WebClient) -> None:
+        msg = self._incoming(event, body, context)
+        if msg is None:
+            return
+        if msg.channel.is_dm:
+            if self._first_time(msg.event_id):
+                self.answer_message(client, msg, reply_thread=msg.thread_id, context_thread=msg.thread_id)
+            return
+        # In channels only thread follow-ups come through here; mentions are app_mention's.
+        if not msg.thread_id or msg.mentioned or self.settings.slack_thread_followups != "always":
+            return
+        if not self.core.is_bot_thread(platform=translate.PLATFORM, channel=msg.channel.id,
+                                       thread=msg.thread_id):
+            return
+        if self._first_time(msg.event_id):
+            self.answer_message(client, msg, reply_thread=msg.thread_id, context_thread=msg.thread_id)
+
+    # ------------------------------------------------------------------ feedback
+
+    def on_reaction(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        reaction = translate.reaction_from_event(event)
+        if reaction is None or reaction.user.user_id == context.bot_user_id:
+            return
+        # Reactions on other people's messages are never votes; skip the database lookup.
+        if event.get("item_user") and event.get("item_user") != context.bot_user_id:
+            return
+        value = translate.vote_for_emoji(reaction.emoji, up=self.settings.slack_upvote_emoji,
+                                         down=self.settings.slack_downvote_emoji)
+        if value is None or not self._first_time(body.get("event_id")):
+            return
+        if reaction.added:
+            self.core.vote(user=reaction.user, value=value, signal="reaction",
+                           reply_ref=reaction.message_id)
+        else:
+            self.core.unvote(user=reaction.user, value=value, reply_ref=reaction.message_id)
+
+    def on_vote_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                       respond: Respond) -> None:
+        ack()
+        press = translate.button_press(body, action)
+        if press.interaction_id is None:
+            log.warning("feedback button without a valid answer id ignored")
+            return
+        value = 1 if press.action_id == render.VOTE_UP else -1
+        try:
+            recorded = self.core.vote(user=press.user, value=value, signal="button",
+                                      interaction_id=press.interaction_id)
+        except Exception:  # e.g. an answer deleted by retention, or a forged id
+            log.exception("could not record a button vote")
+            recorded = False
+        if not recorded:
+            _safe_respond(respond, "Sorry, I could not record that vote: the answer is no longer on record.")
+            return
+        if value < 0 and press.trigger_id:
+            try:
+                client.views_open(trigger_id=press.trigger_id,
+                                  view=render.feedback_modal(str(press.interaction_id)))
+                return
+            except SlackApiError as exc:
+                log.warning("could not open the feedback modal", extra={"error": exc.response.get("error")})
+        _safe_respond(respond, "Thanks, your feedback was recorded.")
+
+    def on_feedback_modal(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        iid = translate.parse_interaction_id(view.get("private_metadata"))
+        value = (((view.get("state") or {}).get("values") or {}).get("what") or {}).get("text") or {}
+        text = (value.get("value") or "").strip()
+        user = translate.actor((body.get("user") or {}).get("id", ""))
+        if iid is None or not text:
+            return
+        if not self.core.comment(user=user, interaction_id=iid, text=text):
+            log.info("feedback comment without a vote ignored")
+
+    # ------------------------------------------------------------------ /lore
+
+    def on_slash(self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        cmd = translate.slash_command(body)
+        if cmd.kind == "help":
+            ack(text=render.to_mrkdwn(USAGE))
+            return
+        if cmd.kind == "admin":
+            ack()
+            self._admin(cmd, respond, client)
+            return
+        question, truncated = translate.limit_question(cmd.text)
+        # Slack drops a command not acknowledged within 3 s: ack first, answer after.
+        ack(response_type="ephemeral", text=f"Looking up: _{render.to_mrkdwn(question[:200])}_")
+        ref = new_reference()
+        with bind_request_id(ref):
+            try:
+                answer = self._ask(question, channel=cmd.channel, asker=cmd.user, thread=None,
+                                   truncated=truncated)
+            except Exception:
+                log.exception("answering a /lore question failed", extra={"reference": ref})
+                _safe_respond(respond, APOLOGY.format(ref=ref))
+                return
+            if self.settings.slack_slash_ephemeral:
+                self._remember_shareable(answer)
+                for message in render.render_answer(answer, share=True):
+                    respond(text=message.text, blocks=message.blocks, response_type="ephemeral",
+                            replace_original=False)
+                return
+            footer = f"Asked by <@{cmd.user.user_id}> with /lore"
+            messages = render.render_answer(answer, footer=footer)
+            try:
+                self._attach(answer, self._post(client, cmd.channel.id, None, messages))
+            except SlackApiError:
+                # Not a member of the channel: the response_url can still post there.
+                for message in messages:
+                    respond(text=message.text, blocks=message.blocks, response_type="in_channel",
+                            replace_original=False)
+
+    def on_share(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                 respond: Respond) -> None:
+        ack()
+        press = translate.button_press(body, action)
+        with self._share_lock:
+            answer = self._shareable.get(str(press.interaction_id))
+        if answer is None or press.channel is None:
+            _safe_respond(respond, "This answer can no longer be shared; ask again with @lorebot in "
+                                   "the channel.")
+            return
+        messages = render.render_answer(answer, footer=f"Shared by <@{press.user.user_id}>")
+        try:
+            ts = self._post(client, press.channel.id, None, messages)
+        except SlackApiError as exc:
+            _safe_respond(respond, "I could not post in this channel "
+                                   f"({exc.response.get('error')}); invite me with `/invite @lorebot`.")
+            return
+        self._attach(answer, ts)
+        try:
+            respond(delete_original=True)
+        except Exception:
+            log.debug("could not remove the ephemeral answer after sharing")
+
+    def _admin(self, cmd: translate.SlashCommand, respond: Respond, client: WebClient) -> None:
+        is_admin = (self.settings.trust_platform_admins
+                    and self.admins.is_admin(client, cmd.user.user_id))
+        actor = translate.actor(cmd.user.user_id, platform_admin=is_admin)
+        ref = new_reference()
+        with bind_request_id(ref):
+            try:
+                result = self.core.command(cmd.text or "help", actor=actor, channel=cmd.channel,
+                                           notify=lambda text: _safe_respond(respond, text))
+            except ImportError as exc:
+                log.error("admin command router unavailable", extra={"error": str(exc)})
+                _safe_respond(respond, "Admin commands are not available in this installation "
+                                       f"(`{exc.name or exc}` could not be loaded); "
+                                       "check the lorebot version.")
+                return
+            except Exception:
+                log.exception("admin command failed", extra={"reference": ref})
+                _safe_respond(respond, APOLOGY.format(ref=ref))
+                return
+        for message in render.render_text(result.text):
+            respond(text=message.text, blocks=message.blocks,
+                    response_type="ephemeral" if result.private else "in_channel", replace_original=False)
+
+    # ------------------------------------------------------------------ errors
+
+    def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack listener failed", exc_info=error,
+                  extra={"payload_type": body.get("type") if isinstance(body, dict) else None})
+
+
+def _safe_respond(respond: Respond | Callable[..., Any], text: str) -> None:
+    try:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.warning("could not send an ephemeral reply to Slack")

@@ -1,0 +1,438 @@
+"""Block Kit rendering of an :class:`~bot.types.Answer`: pure functions, no SDK.
+
+An answer becomes one or more Slack messages: the answer text as ``section`` blocks (Markdown
+converted to Slack mrkdwn), then the sources (title linked to the URL or path, heading,
+freshness) and the feedback buttons. Slack refuses a section text over 3,000 characters and a
+message over 50 blocks, and cuts the ``text`` field at 40,000 characters, so long answers are
+split at paragraph, line, sentence or word boundaries, never inside a ``[n]`` citation, and a
+fenced code block that must be split is closed and reopened so each part still renders as code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from bot.types import Answer, Citation
+
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+MESSAGE_LIMIT = 40_000
+MAX_MESSAGES = 10
+FALLBACK_LIMIT = 3000
+
+VOTE_UP = "lorebot_vote_up"
+VOTE_DOWN = "lorebot_vote_down"
+SHARE = "lorebot_share"
+FEEDBACK_MODAL = "lorebot_feedback_modal"
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_CITATION = re.compile(r"\[\d{1,4}\]")
+_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+
+
+@dataclass
+class SlackMessage:
+    """One ``chat.postMessage`` worth: blocks plus the plain-text fallback Slack requires."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+# --------------------------------------------------------------------------- Markdown -> mrkdwn
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, label: str) -> str:
+    # A ``|`` or ``>`` in the URL would end Slack's <url|label> syntax early.
+    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace("&", "&amp;")
+    label = label.replace("|", "¦").replace(">", "&gt;").replace("<", "&lt;")
+    return f"<{safe_url}|{label}>" if label else f"<{safe_url}>"
+
+
+_MD_LINK = re.compile(r"!?\[([^\]\n]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+")
+_QUOTE = re.compile(r"^[ \t]*>[ \t]?")
+_HRULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
+_BOLD_MARK = "\x00"
+
+
+def _inline(text: str) -> str:
+    """Convert one line of Markdown outside code spans into mrkdwn."""
+    links: list[str] = []
+
+    def keep_link(match: re.Match[str]) -> str:
+        links.append(_link(match.group(2), _escape(match.group(1))))
+        return f"\x01{len(links) - 1}\x01"
+
+    text = _MD_LINK.sub(keep_link, text)
+    text = _escape(text)
+    # Bold first into a placeholder, so the single-star italic rule cannot see it.
+    text = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(2)}{_BOLD_MARK}", text)
+    text = _ITALIC.sub(r"_\1_", text)
+    text = _STRIKE.sub(r"~\1~", text)
+    text = text.replace(_BOLD_MARK, "*")
+    return re.sub("\x01(\\d+)\x01", lambda m: links[int(m.group(1))], text)
+
+
+def _line_to_mrkdwn(line: str) -> str:
+    if _HRULE.match(line):
+        return "――――――"
+    heading = _HEADING.match(line)
+    if heading:
+        inner = heading.group(1).replace("**", "").replace("__", "")
+        return f"*{_convert_spans(inner)}*"
+    prefix = ""
+    quote = _QUOTE.match(line)
+    if quote:
+        prefix, line = "> ", line[quote.end():]
+    bullet = _BULLET.match(line)
+    if bullet:
+        prefix += f"{bullet.group(1)}• "
+        line = line[bullet.end():]
+    return prefix + _convert_spans(line)
+
+
+def _convert_spans(line: str) -> str:
+    # Inline code keeps its text verbatim (only escaped); everything else is converted.
+    parts = re.split(r"(`[^`\n]+`)", line)
+    return "".join(_escape(p) if p.startswith("`") and p.endswith("`") and len(p) > 1 else _inline(p)
+                   for p in parts)
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Markdown (what answer models write) to Slack mrkdwn.
+
+    ``**bold**`` -> ``*bold*``, ``*italic*`` -> ``_italic_``, ``[t](u)`` -> ``<u|t>``,
+    headings -> bold lines, ``-``/``*`` lists -> bullets; fenced code is kept verbatim (the
+    language tag dropped, since Slack would show it as text); ``&``, ``<``, ``>`` escaped.
+    """
+    out: list[str] = []
+    in_code = False
+    fence = ""
+    for line in markdown.replace("\r\n", "\n").split("\n"):
+        match = _FENCE.match(line)
+        if match and (not in_code or match.group(1) == fence):
+            if not in_code:
+                in_code, fence = True, match.group(1)
+                out.append("```")
+            else:
+                in_code = False
+                out.append("```")
+            continue
+        out.append(_escape(line) if in_code else _line_to_mrkdwn(line))
+    if in_code:  # an unclosed fence would swallow everything after it in Slack
+        out.append("```")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- splitting
+
+_LEVELS = [
+    re.compile(r"\n[ \t]*\n"),
+    re.compile(r"\n"),
+    re.compile(r"(?<=[.!?:;])[ \t]+(?=\S)"),
+    re.compile(r"[ \t]+"),
+]
+_JOINS = ["\n\n", "\n", " ", " "]
+
+
+def _safe_cut(text: str, limit: int) -> int:
+    """Where to cut ``text`` at most ``limit`` characters in, outside a citation or entity."""
+    cut = limit
+    for pattern in (_CITATION, _ENTITY):
+        for match in pattern.finditer(text, max(0, cut - 12), min(len(text), cut + 12)):
+            if match.start() < cut < match.end():
+                cut = match.start()
+    return cut if cut > 0 else limit
+
+
+def _hard_split(text: str, limit: int) -> list[str]:
+    pieces = []
+    while len(text) > limit:
+        cut = _safe_cut(text, limit)
+        pieces.append(text[:cut])
+        text = text[cut:]
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def _split_prose(text: str, limit: int, level: int = 0) -> list[tuple[str, str]]:
+    """``text`` as (piece, separator before it) pairs, each piece at most ``limit`` long."""
+    if len(text) <= limit:
+        return [(text, "")] if text.strip() else []
+    if level == len(_LEVELS):
+        return [(p, "") for p in _hard_split(text, limit)]
+    out: list[tuple[str, str]] = []
+    parts = [p for p in _LEVELS[level].split(text) if p.strip()]
+    for i, part in enumerate(parts):
+        sub = _split_prose(part, limit, level + 1)
+        if i > 0 and sub:
+            sub[0] = (sub[0][0], _JOINS[level])
+        out.extend(sub)
+    return out
+
+
+def _split_code(block: str, limit: int) -> list[tuple[str, str]]:
+    """A fenced block too long for one section: each part gets its own fences."""
+    body = block.split("\n")[1:-1]  # between the opening and the closing fence
+    room = limit - len("```\n\n```")
+    parts: list[tuple[str, str]] = []
+    current: list[str] = []
+    size = 0
+    lines: list[str] = []
+    for line in body:
+        lines.extend(_hard_split(line, room) if len(line) > room else [line])
+    for line in lines:
+        if current and size + len(line) + 1 > room:
+            parts.append(("```\n" + "\n".join(current) + "\n```", "\n" if parts else ""))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current or not parts:
+        parts.append(("```\n" + "\n".join(current) + "\n```", "\n" if parts else ""))
+    return parts
+
+
+def _segments(text: str) -> list[tuple[str, bool]]:
+    """Split mrkdwn into (segment, is_code_block) keeping fences with their block."""
+    segments: list[tuple[str, bool]] = []
+    prose: list[str] = []
+    code: list[str] | None = None
+    for line in text.split("\n"):
+        if code is None:
+            if _FENCE.match(line):
+                if prose:
+                    segments.append(("\n".join(prose), False))
+                    prose = []
+                code = [line]
+            else:
+                prose.append(line)
+        else:
+            code.append(line)
+            if _FENCE.match(line):
+                segments.append(("\n".join(code), True))
+                code = None
+    if code is not None:
+        code.append("```")
+        segments.append(("\n".join(code), True))
+    if prose:
+        segments.append(("\n".join(prose), False))
+    return segments
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters at the most natural boundary.
+
+    Paragraphs are kept whole when they fit, then lines, sentences, words; a ``[n]`` citation
+    is never cut, and every piece has balanced code fences.
+    """
+    if limit < 40:
+        raise ValueError("limit must leave room for code fences")
+    atoms: list[tuple[str, str]] = []
+    for i, (segment, is_code) in enumerate(_segments(text.strip("\n"))):
+        parts = (
+            (_split_code(segment, limit) if len(segment) > limit else [(segment, "")])
+            if is_code else _split_prose(segment, limit)
+        )
+        if i > 0 and parts:
+            parts[0] = (parts[0][0], "\n")
+        atoms.extend(parts)
+    chunks: list[str] = []
+    current = ""
+    for piece, sep in atoms:
+        if current and len(current) + len(sep) + len(piece) <= limit:
+            current += sep + piece
+        else:
+            if current:
+                chunks.append(current)
+            current = piece
+    if current:
+        chunks.append(current)
+    return [c.strip("\n") for c in chunks if c.strip()]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def humanize_age(when: datetime | None, now: datetime | None = None) -> str:
+    """``3 days ago`` style; empty when the time is unknown."""
+    if when is None:
+        return ""
+    now = now or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = max(0.0, (now - when).total_seconds())
+    for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400),
+                       ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def _is_url(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "mailto:"))
+
+
+def source_line(citation: Citation, now: datetime | None = None) -> str:
+    title = (citation.title or citation.uri or f"document {citation.document_id}").strip()
+    title = title[:150]
+    if _is_url(citation.uri):
+        head = _link(quote(citation.uri, safe=":/?#[]@!$&'()*+,;=%~-._"), _escape(title))
+    elif citation.uri and citation.uri != title:
+        head = f"*{_escape(title)}* `{_escape(citation.uri[:200])}`"
+    else:
+        head = f"*{_escape(title)}*"
+    parts = [f"[{citation.marker}] {head}"]
+    if citation.heading:
+        parts.append(_escape(citation.heading[:120]))
+    age = humanize_age(citation.ingested_at, now)
+    if age:
+        parts.append(f"updated {age}")
+    return " · ".join(parts)
+
+
+def _sources_block(answer: Answer, now: datetime | None) -> dict[str, Any] | None:
+    if not answer.citations:
+        return None
+    label = "Closest sources" if answer.abstained else "Sources"
+    lines = [f"*{label}*"] + [source_line(c, now) for c in answer.citations]
+    text = "\n".join(lines)
+    if len(text) > SECTION_LIMIT:
+        text = split_text(text, SECTION_LIMIT - 1)[0] + "…"
+    return {"type": "section", "block_id": "lorebot_sources", "text": {"type": "mrkdwn", "text": text}}
+
+
+def feedback_buttons(interaction_id: str, *, share: bool = False) -> dict[str, Any]:
+    """The 👍 / 👎 (and optional share) buttons; the interaction id travels in ``value``."""
+    elements: list[dict[str, Any]] = [
+        {"type": "button", "action_id": VOTE_UP, "value": interaction_id,
+         "text": {"type": "plain_text", "text": "👍 Helpful", "emoji": True}},
+        {"type": "button", "action_id": VOTE_DOWN, "value": interaction_id,
+         "text": {"type": "plain_text", "text": "👎 Not helpful", "emoji": True}},
+    ]
+    if share:
+        elements.append({"type": "button", "action_id": SHARE, "value": interaction_id, "style": "primary",
+                         "text": {"type": "plain_text", "text": "Share to channel", "emoji": True}})
+    return {"type": "actions", "block_id": "lorebot_feedback", "elements": elements}
+
+
+def _tail_blocks(answer: Answer, *, now: datetime | None, share: bool,
+                 footer: str | None) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    sources = _sources_block(answer, now)
+    if sources:
+        blocks += [{"type": "divider"}, sources]
+    # ``footer`` is mrkdwn written by the adapter; the notice is plain text from the core.
+    notes = [_escape(answer.notice)] if answer.notice else []
+    if footer:
+        notes.append(footer)
+    if answer.interaction_id:
+        notes.append(f"ref `{answer.reference}`")
+    if notes:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": n[:2900]} for n in notes[:10]
+        ]})
+    if answer.interaction_id:
+        blocks.append(feedback_buttons(str(answer.interaction_id), share=share))
+    return blocks
+
+
+def _block_chars(block: dict[str, Any]) -> int:
+    text = block.get("text")
+    if isinstance(text, dict):
+        return len(text.get("text", ""))
+    return sum(len(e.get("text", "")) for e in block.get("elements", []) if isinstance(e.get("text"), str))
+
+
+def _plain(mrkdwn: str) -> str:
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", mrkdwn)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text if len(text) <= FALLBACK_LIMIT else text[: FALLBACK_LIMIT - 1] + "…"
+
+
+def _pack(body: list[dict[str, Any]], tail: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Group blocks into messages within the block-count and character budgets."""
+    messages: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for block in body:
+        chars = _block_chars(block)
+        if messages[-1] and (len(messages[-1]) + 1 > MAX_BLOCKS or size + chars > MESSAGE_LIMIT):
+            messages.append([])
+            size = 0
+        messages[-1].append(block)
+        size += chars
+    tail_chars = sum(_block_chars(b) for b in tail)
+    if tail and (len(messages[-1]) + len(tail) > MAX_BLOCKS or size + tail_chars > MESSAGE_LIMIT):
+        messages.append([])
+    messages[-1].extend(tail)
+    return [m for m in messages if m]
+
+
+def render_text(text: str, *, markdown: bool = True) -> list[SlackMessage]:
+    """A plain reply (usage hint, apology, admin result) as messages within Slack's limits."""
+    body = to_mrkdwn(text) if markdown else _escape(text)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+              for part in split_text(body, SECTION_LIMIT)] or [
+        {"type": "section", "text": {"type": "mrkdwn", "text": " "}}]
+    return [SlackMessage(text=_plain("\n".join(b["text"]["text"] for b in m)), blocks=m)
+            for m in _pack(blocks, [])[:MAX_MESSAGES]]
+
+
+def render_answer(
+    answer: Answer,
+    *,
+    now: datetime | None = None,
+    share: bool = False,
+    footer: str | None = None,
+) -> list[SlackMessage]:
+    """Messages carrying ``answer``: text sections first, sources and buttons in the last one."""
+    body_text = to_mrkdwn(answer.text.strip() or "(no answer text)")
+    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                for part in split_text(body_text, SECTION_LIMIT)]
+    packed = _pack(sections, _tail_blocks(answer, now=now, share=share, footer=footer))
+    if len(packed) > MAX_MESSAGES:
+        packed = packed[: MAX_MESSAGES - 1] + [
+            [{"type": "context", "elements": [{"type": "mrkdwn", "text": "_(answer truncated)_"}]}]
+            + _tail_blocks(answer, now=now, share=share, footer=footer)
+        ]
+    messages = []
+    for blocks in packed:
+        texts = [b["text"]["text"] for b in blocks
+                 if b["type"] == "section" and b.get("block_id") != "lorebot_sources"]
+        fallback = "\n".join(texts) or ("Sources: " + ", ".join(
+            c.title or c.uri for c in answer.citations) if answer.citations else "lorebot answer")
+        messages.append(SlackMessage(text=_plain(fallback), blocks=blocks))
+    return messages
+
+
+def feedback_modal(interaction_id: str) -> dict[str, Any]:
+    """The short "what was wrong?" modal a 👎 opens; the answer travels in private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_MODAL,
+        "private_metadata": interaction_id,
+        "title": {"type": "plain_text", "text": "What was wrong?"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [{
+            "type": "input",
+            "block_id": "what",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "What was wrong or missing? (optional)"},
+            "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                        "max_length": 2000},
+        }],
+    }

@@ -1,0 +1,257 @@
+"""Test harness for the Slack adapter: a Web API stand-in and correctly signed requests.
+
+``SlackStandIn`` is a real HTTP server on 127.0.0.1 that answers like Slack's Web API and
+records every call, so the real ``slack_sdk.WebClient`` (and bolt's ``respond`` to a
+``response_url``) talk to it over the network exactly as they would to Slack.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from slack_bolt import BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-1111-2222-testtoken"
+BOT_USER = "UBOT0001"
+BOT_ID = "BBOT0001"
+TEAM = "T0000001"
+
+
+@dataclass
+class ApiCall:
+    method: str  # "chat.postMessage", or the response_url path like "/response/abc"
+    params: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class SlackStandIn:
+    """Answers like slack.com/api; ``calls`` lists what the app sent, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self.admins: set[str] = set()
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # method -> list of (status, body, headers) served before the normal answer
+        self.failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+                if "json" in (self.headers.get("content-type") or ""):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                    for key in ("blocks", "view"):
+                        if isinstance(params.get(key), str):
+                            params[key] = json.loads(params[key])
+                path = self.path.split("?")[0]
+                method = path.rsplit("/api/", 1)[-1] if "/api/" in path else path
+                status, body, headers = stand_in._answer(method, params, dict(self.headers))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST  # noqa: N815
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # --- lifecycle ---
+    def __enter__(self) -> SlackStandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self) -> str:
+        return f"{self.url}/response/{uuid.uuid4().hex[:8]}"
+
+    # --- answering ---
+    def _answer(self, method: str, params: dict[str, Any],
+                headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            self.calls.append(ApiCall(method, params, headers))
+            queued = self.failures.get(method)
+            if queued:
+                return queued.pop(0)
+        if method == "auth.test":
+            return 200, {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "lorebot",
+                         "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}, {}
+        if method == "chat.postMessage":
+            ts = f"1800000000.{next(self._ts):06d}"
+            return 200, {"ok": True, "channel": params.get("channel"), "ts": ts,
+                         "message": {"text": params.get("text"), "ts": ts, "bot_id": BOT_ID}}, {}
+        if method == "users.info":
+            uid = params.get("user", "")
+            return 200, {"ok": True, "user": {"id": uid, "is_admin": uid in self.admins,
+                                              "is_owner": False}}, {}
+        if method == "conversations.history":
+            return 200, self._page(self.history.get(params.get("channel", ""), []), params), {}
+        if method == "conversations.replies":
+            msgs = self.replies.get((params.get("channel", ""), params.get("ts", "")), [])
+            return 200, {"ok": True, "messages": msgs, "has_more": False}, {}
+        if method == "conversations.info":
+            return 200, {"ok": True, "channel": {"id": params.get("channel"), "name": "general"}}, {}
+        return 200, {"ok": True}, {}
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(params.get("oldest") or 0)
+        newest_first = sorted((m for m in messages if float(m["ts"]) > oldest),
+                              key=lambda m: float(m["ts"]), reverse=True)
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = newest_first[start:start + limit]
+        more = start + limit < len(newest_first)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    # --- inspecting ---
+    def of(self, method: str) -> list[ApiCall]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def responses(self) -> list[ApiCall]:
+        with self._lock:
+            return [c for c in self.calls if c.method.startswith("/response/")]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Poll ``predicate`` until it holds (work done after the ack lands a little later)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def signed_headers(body: str, *, content_type: str, secret: str = SIGNING_SECRET,
+                   timestamp: int | None = None, retry_num: int | None = None) -> dict[str, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    headers = {
+        "content-type": content_type,
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body),
+    }
+    if retry_num is not None:
+        headers["x-slack-retry-num"] = str(retry_num)
+        headers["x-slack-retry-reason"] = "http_timeout"
+    return headers
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    return json.dumps({
+        "token": "legacy", "team_id": TEAM, "api_app_id": "A0000001", "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        "event": event,
+    })
+
+
+def slash_body(text: str, *, response_url: str, user: str = "UASKER1", channel: str = "C0000001",
+               channel_name: str = "general") -> str:
+    return urlencode({
+        "token": "legacy", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
+        "channel_name": channel_name, "user_id": user, "user_name": "asker", "command": "/lore",
+        "text": text, "api_app_id": "A0000001", "response_url": response_url,
+        "trigger_id": "1337.42.abcdef",
+    })
+
+
+def action_body(action_id: str, value: str, *, response_url: str, user: str = "UVOTER1",
+                channel: str = "C0000001", message_ts: str = "1800000000.000001") -> str:
+    payload = {
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+        "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1337.43.trigger",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+        "channel": {"id": channel}, "response_url": response_url,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "lorebot_feedback",
+                     "value": value, "action_ts": str(time.time())}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(interaction_id: str, text: str, *, user: str = "UVOTER1") -> str:
+    payload = {
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user},
+        "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1337.44.t",
+        "view": {"id": "V1", "type": "modal", "callback_id": "lorebot_feedback_modal",
+                 "private_metadata": interaction_id,
+                 "state": {"values": {"what": {"text": {"type": "plain_text_input", "value": text}}}}},
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def dispatch(app: Any, body: str, *, content_type: str = JSON, **sign: Any) -> BoltResponse:
+    """Feed ``body`` to the bolt app as Slack would, signed unless told otherwise."""
+    return app.dispatch(BoltRequest(body=body, headers=signed_headers(body, content_type=content_type,
+                                                                      **sign)))
+
+
+def mention(text: str, *, ts: str, channel: str = "C0000001", user: str = "UASKER1",
+            thread_ts: str | None = None) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts,
+             "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def message(text: str, *, ts: str, channel: str = "C0000001", user: str | None = "UASKER1",
+            channel_type: str = "channel", thread_ts: str | None = None,
+            **extra: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": "message", "text": text, "ts": ts, "channel": channel,
+                             "channel_type": channel_type, "event_ts": ts, **extra}
+    if user:
+        event["user"] = user
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def reaction(name: str, *, item_ts: str, added: bool = True, user: str = "UVOTER1",
+             channel: str = "C0000001") -> dict[str, Any]:
+    return {"type": "reaction_added" if added else "reaction_removed", "user": user, "reaction": name,
+            "item_user": BOT_USER, "item": {"type": "message", "channel": channel, "ts": item_ts},
+            "event_ts": str(time.time())}
