@@ -1,0 +1,259 @@
+"""Vector spaces: the SQL for per-version vector tables next to ``chunks``.
+
+The original space is the ``chunks.embedding`` column. Every other space (an adapted model,
+a halfvec or PCA-reduced copy) is its own table ``chunk_vectors_<slug>`` holding
+``(chunk_id -> chunks.id ON DELETE CASCADE, embedding vector|halfvec(N))`` with its own HNSW
+index, so a new space is filled and indexed while the old one keeps serving, and dropping it
+touches nothing else. These tables are created at run time (their dimension depends on the
+model), so they are deliberately not in ``bot.db.models`` or the migrations.
+
+Search in a space reuses ``knowledge.store.search.build_sql`` and swaps only its vector arm.
+TODO(maintainer, H2): the clean seam is for ``search.build_sql``/``search.search`` to take a
+``VectorSpace`` (table, column, SQL type; the query embedder goes with it in the retriever);
+``search_space`` below then becomes a one-line call. Until then ``_space_sql`` checks that
+the text it swaps is still there and fails loudly if ``build_sql`` changed shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from knowledge.store._pg import raw_connection
+from knowledge.store.search import SearchHit, SearchParams, build_sql, search, vector_literal
+
+STORAGES = ("vector", "halfvec")
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+BASE_INDEX = "ix_chunks_embedding_hnsw"
+
+
+@dataclass(frozen=True)
+class VectorSpace:
+    """Where one version's vectors live and what SQL type they have."""
+
+    version: str
+    table: str = "chunks"
+    column: str = "embedding"
+    storage: str = "vector"
+    dimension: int = 384
+
+    def __post_init__(self) -> None:
+        if self.storage not in STORAGES:
+            raise ValueError(f"vector storage must be one of {', '.join(STORAGES)}, not {self.storage!r}")
+        if not (_IDENT.match(self.table) and _IDENT.match(self.column)):
+            raise ValueError(f"unsafe table/column name {self.table}.{self.column}")
+        if not 1 <= int(self.dimension) <= 16000:
+            raise ValueError(f"vector dimension {self.dimension} is out of range")
+
+    @property
+    def is_base(self) -> bool:
+        return self.table == "chunks"
+
+    @property
+    def sql_type(self) -> str:
+        return f"{self.storage}({int(self.dimension)})"
+
+    @property
+    def index_name(self) -> str:
+        return BASE_INDEX if self.is_base else f"ix_{self.table}_hnsw"[:63]
+
+    @property
+    def opclass(self) -> str:
+        return f"{self.storage}_cosine_ops"
+
+
+def table_for(version: str) -> str:
+    """``chunk_vectors_<slug>`` for a version name (any text; the slug is a safe identifier)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", version.lower()).strip("_")[:40] or "v"
+    return f"chunk_vectors_{slug}"
+
+
+def create_space(*, session: Session, space: VectorSpace) -> None:
+    """The space's table, empty and without its index (loading is far faster without it)."""
+    if space.is_base:
+        raise ValueError("the base space is the chunks.embedding column; it is created by migrations")
+    session.execute(text(
+        f"CREATE TABLE IF NOT EXISTS {space.table} ("
+        f"chunk_id bigint PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE, "
+        f"{space.column} {space.sql_type} NOT NULL)"
+    ))
+
+
+def build_index(*, session: Session, space: VectorSpace) -> None:
+    """HNSW (m=16, ef_construction=64, cosine) like the base index; build after loading."""
+    session.execute(text(
+        f"CREATE INDEX IF NOT EXISTS {space.index_name} ON {space.table} "
+        f"USING hnsw ({space.column} {space.opclass}) WITH (m = 16, ef_construction = 64)"
+    ))
+
+
+def drop_space(*, session: Session, space: VectorSpace) -> None:
+    if space.is_base:
+        raise ValueError("refusing to drop the base space (chunks.embedding)")
+    session.execute(text(f"DROP TABLE IF EXISTS {space.table}"))
+
+
+def space_exists(*, session: Session, space: VectorSpace) -> bool:
+    return session.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": space.table}).scalar_one()
+
+
+def write_vectors(
+    *, session: Session, space: VectorSpace, chunk_ids: Sequence[int], vectors: np.ndarray
+) -> int:
+    """Insert or replace vectors; ids of chunks deleted meanwhile are skipped, not errors."""
+    if space.is_base:
+        raise ValueError("the base space is written by the ingestion pipeline")
+    if len(chunk_ids) != len(vectors):
+        raise ValueError("one vector per chunk id")
+    if len(chunk_ids) and vectors.shape[1] != space.dimension:
+        raise ValueError(f"space {space.version} holds {space.dimension}-d vectors, got {vectors.shape[1]}")
+    conn = raw_connection(session)
+    sql = (
+        f"INSERT INTO {space.table} (chunk_id, {space.column}) "
+        f"SELECT %s, CAST(%s AS {space.sql_type}) WHERE EXISTS (SELECT 1 FROM chunks WHERE id = %s) "
+        f"ON CONFLICT (chunk_id) DO UPDATE SET {space.column} = EXCLUDED.{space.column}"
+    )
+    with conn.cursor() as cur:
+        cur.executemany(sql, [(int(c), vector_literal(v), int(c))
+                              for c, v in zip(chunk_ids, vectors, strict=True)])
+    return len(chunk_ids)
+
+
+def missing_chunks(
+    *, session: Session, space: VectorSpace, after_id: int = 0, limit: int = 256
+) -> list[tuple[int, str]]:
+    """(chunk id, text) of chunks with no vector in ``space`` yet, in id order, a page at a time."""
+    if space.is_base:
+        where, join = "c.embedding IS NULL", ""
+    else:
+        join = f"LEFT JOIN {space.table} v ON v.chunk_id = c.id"
+        where = "v.chunk_id IS NULL"
+    rows = session.execute(
+        text(f"SELECT c.id, c.text FROM chunks c {join} WHERE {where} AND c.id > :a "
+             "ORDER BY c.id LIMIT :n"),
+        {"a": int(after_id), "n": int(limit)},
+    ).all()
+    return [(int(r[0]), r[1]) for r in rows]
+
+
+def counts(*, session: Session, space: VectorSpace) -> tuple[int, int]:
+    """(vectors in the space, chunks in the store)."""
+    chunks = int(session.execute(text("SELECT count(*) FROM chunks")).scalar_one())
+    if space.is_base:
+        n = session.execute(text("SELECT count(*) FROM chunks WHERE embedding IS NOT NULL")).scalar_one()
+    else:
+        n = session.execute(text(f"SELECT count(*) FROM {space.table}")).scalar_one()
+    return int(n), chunks
+
+
+def read_vectors(
+    *, session: Session, space: VectorSpace, limit: int | None = None
+) -> tuple[list[int], np.ndarray]:
+    """Chunk ids and their vectors (float32) in ``space``, in id order (PCA fitting, eval)."""
+    if space.is_base:
+        sql = "SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY id"
+    else:
+        sql = f"SELECT chunk_id, {space.column}::vector FROM {space.table} ORDER BY chunk_id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit):d}"
+    rows = raw_connection(session).execute(sql).fetchall()
+    if not rows:
+        return [], np.zeros((0, space.dimension), dtype=np.float32)
+    return [int(r[0]) for r in rows], np.stack([np.asarray(r[1], dtype=np.float32) for r in rows])
+
+
+def storage_bytes(*, session: Session, space: VectorSpace) -> dict[str, int]:
+    """Size of the HNSW index and of the table holding the vectors (pg_relation_size)."""
+    index = session.execute(text("SELECT coalesce(pg_relation_size(to_regclass(:i)), 0)"),
+                            {"i": space.index_name}).scalar_one()
+    table = session.execute(text("SELECT coalesce(pg_relation_size(to_regclass(:t)), 0)"),
+                            {"t": space.table}).scalar_one()
+    return {"index_bytes": int(index), "table_bytes": int(table)}
+
+
+_BASE_FROM = "FROM chunks c WHERE"
+_BASE_NOT_NULL = " AND c.embedding IS NOT NULL"
+_BASE_DIST = "c.embedding <=> CAST(:q AS vector)"
+
+
+def _space_sql(params: SearchParams, space: VectorSpace) -> str:
+    sql = build_sql(params)
+    if params.mode == "keyword":
+        return sql
+    if not (sql.count(_BASE_FROM) == 1 and sql.count(_BASE_NOT_NULL) == 1 and sql.count(_BASE_DIST) == 3):
+        raise RuntimeError(
+            "knowledge.store.search.build_sql changed its vector arm; update "
+            "knowledge.store.spaces._space_sql (or give build_sql a VectorSpace argument)"
+        )
+    return (
+        sql.replace(_BASE_FROM, f"FROM {space.table} v JOIN chunks c ON c.id = v.chunk_id WHERE")
+        .replace(_BASE_NOT_NULL, "")
+        .replace(_BASE_DIST, f"v.{space.column} <=> CAST(:q AS {space.sql_type})")
+    )
+
+
+def search_space(
+    *, session: Session, space: VectorSpace, params: SearchParams, query_text: str,
+    query_vector: Sequence[float] | np.ndarray | None,
+) -> list[SearchHit]:
+    """``knowledge.store.search.search`` with the vector arm reading ``space``.
+
+    ``query_vector`` must already be in the space (embedded by its model, projected by its PCA).
+    """
+    if space.is_base:
+        return search(session=session, params=params, query_text=query_text, query_vector=query_vector)
+    if not params.collections:
+        return []
+    if params.mode != "keyword":
+        if query_vector is None:
+            raise ValueError(f"{params.mode} search needs the question's embedding")
+        if len(query_vector) != space.dimension:
+            raise ValueError(f"space {space.version} needs a {space.dimension}-d query vector, "
+                             f"got {len(query_vector)}")
+    ef = min(max(int(params.ef_search), int(params.candidates)), 1000)
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {ef:d}"))
+    session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    bind: dict[str, Any] = {
+        "collections": list(params.collections), "qtext": query_text,
+        "q": vector_literal(query_vector) if query_vector is not None else None,
+        "n": int(params.candidates), "k": float(params.rrf_k), "wv": float(params.vector_weight),
+        "wk": float(params.keyword_weight), "top_k": int(params.top_k),
+    }
+    if params.sources:
+        bind["sources"] = list(params.sources)
+    if params.metadata:
+        import json
+
+        bind["metadata"] = json.dumps(params.metadata)
+    rows = session.execute(text(_space_sql(params, space)), bind).all()
+    return [
+        SearchHit(
+            chunk_id=r.id, document_id=r.document_id, ordinal=r.ordinal, text=r.text,
+            heading_path=r.heading_path, title=r.title, uri=r.uri, collection=r.collection,
+            source=r.source, similarity=None if r.sim is None else float(r.sim),
+            keyword_rank=None if r.kr is None else float(r.kr),
+            vector_position=r.vpos, keyword_position=r.kpos, score=float(r.score),
+            last_success_at=r.last_success_at, metadata=dict(r.metadata or {}),
+        )
+        for r in rows
+    ]
+
+
+def vectors_for_ids(
+    *, session: Session, space: VectorSpace, chunk_ids: Sequence[int]
+) -> dict[int, np.ndarray]:
+    """The vectors ``space`` holds for ``chunk_ids`` (missing ids are simply absent)."""
+    if not chunk_ids:
+        return {}
+    if space.is_base:
+        sql = "SELECT id, embedding FROM chunks WHERE id = ANY(%s) AND embedding IS NOT NULL"
+    else:
+        sql = f"SELECT chunk_id, {space.column}::vector FROM {space.table} WHERE chunk_id = ANY(%s)"
+    rows = raw_connection(session).execute(sql, ([int(c) for c in chunk_ids],)).fetchall()
+    return {int(r[0]): np.asarray(r[1], dtype=np.float32) for r in rows}
