@@ -23,10 +23,10 @@ def parse_channel(token: str, *, default_platform: str) -> tuple[str, str]:
     bare id (``C123``, ``#C123``) on the platform the command came from.
     """
     token = token.strip()
+    if m := _DISCORD_MENTION.match(token):  # all digits; Slack ids start with a letter
+        return "discord", m.group(1)
     if m := _SLACK_MENTION.match(token):
         return "slack", m.group(1)
-    if m := _DISCORD_MENTION.match(token):
-        return "discord", m.group(1)
     if m := _PREFIXED.match(token):
         return m.group(1).lower(), m.group(2)
     bare = token.lstrip("#")
