@@ -73,16 +73,21 @@ _AWS_SECRET = re.compile(
     r"(?P<value>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
     re.IGNORECASE,
 )
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\[\]]+:)(?P<value>[^\s@/]+)(?=@)")
+_URL_PASSWORD = re.compile(r"(?P<head>(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@\[\]]+:)(?P<value>[^\s@/]+)(?=@)")
 
-# key (possibly prefixed: DB_PASSWORD, slackBotToken) = value (quoted or bare)
+# key (possibly prefixed: DB_PASSWORD, slackBotToken) = value (quoted or bare). The key is matched
+# as a whole identifier and its ending checked afterwards: a keyword search inside the regex
+# costs a scan per character on long dotted strings (minified code).
 _ASSIGNMENT = re.compile(
-    r"(?P<key>\b[\w.-]{0,40}?(?P<word>password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|"
-    r"access[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|token|client[_-]?secret|"
-    r"private[_-]?key|signing[_-]?secret|credentials?))"
+    r"(?<![\w.-])(?P<key>[\w.-]{1,60})"
     r"(?P<sep>[\"']?\s*(?::=|=>|[:=])\s*)"
     r"(?P<quote>[\"'`]?)(?P<value>[A-Za-z0-9_\-+/=.~!@#$%^&*?]{6,})(?P=quote)"
     r"(?=[\s,;)}\]]|$)",
+)
+_SECRET_KEY = re.compile(
+    r"(?P<word>password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|"
+    r"access[_-]?token|refresh[_-]?token|token|client[_-]?secret|private[_-]?key|signing[_-]?secret|"
+    r"credentials?)\Z",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"(?<![\w.%+-])(?<!://)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
@@ -103,6 +108,9 @@ def _url_password(m: re.Match[str]) -> str | None:
 
 
 def _assignment(m: re.Match[str]) -> str | None:
+    key = _SECRET_KEY.search(m.group("key"))
+    if key is None:
+        return None
     value = m.group("value")
     if _looks_like_placeholder(value) or value.lower() == m.group("key").lower():
         return None
@@ -111,7 +119,7 @@ def _assignment(m: re.Match[str]) -> str | None:
     # after "Password:" in prose comes a word; after "DB_PASSWORD=" in config comes the value
     wordlike = bool(_WORD.fullmatch(value))
     prose_separator = ":" in m.group("sep") and ":=" not in m.group("sep")
-    if m.group("word").lower() in {"password", "passwd", "passphrase", "pwd"}:
+    if key.group("word").lower() in {"password", "passwd", "passphrase", "pwd"}:
         secret_like = shannon_entropy(value) >= 2.3 and not (wordlike and prose_separator)
     else:
         secret_like = len(value) >= 12 and shannon_entropy(value) >= 3.0 and not wordlike
