@@ -14,12 +14,18 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
+
+from bot.db.models import Interaction
+from bot.identity import user_hash
+from bot.settings import Settings, load_settings
+from bot.types import Actor, Answer, ChannelRef, Citation
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-1111-2222-testtoken"
@@ -157,6 +163,43 @@ class SlackStandIn:
                 return True
             time.sleep(0.02)
         return predicate()
+
+
+def slack_settings_for(settings: Settings, stand_in: SlackStandIn, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET,
+                              "slack_api_url": stand_in.api_url, **overrides}
+    return load_settings(_env_file=None, lorebot_data_dir=settings.lorebot_data_dir,
+                         database_url=settings.database_url.get_secret_value(), **values)
+
+
+@dataclass
+class RecordingAnswerer:
+    """Answers with fixed text and writes the interaction row the real service would write."""
+
+    settings: Settings
+    db: Any
+    text: str = "Deploys run from main every weekday [1]."
+    error: Exception | None = None
+    gate: threading.Event | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor) -> Answer:
+        self.calls.append({"question": question, "channel": channel, "thread": thread, "asker": asker})
+        if self.gate is not None:
+            assert self.gate.wait(10), "test never released the answerer"
+        if self.error is not None:
+            raise self.error
+        iid = uuid.uuid4()
+        with self.db.session() as s:
+            s.add(Interaction(id=iid, platform=channel.platform, channel=channel.id, thread=thread,
+                              asker_hash=user_hash(self.settings, asker), question=question,
+                              answer=self.text))
+        cite = Citation(marker=1, title="Deploy guide", uri="https://docs.example.org/deploy",
+                        heading="Deploying > Production", snippet="Deploys run from main", score=0.9,
+                        chunk_id=1, document_id=1, collection="default",
+                        ingested_at=datetime.now(UTC) - timedelta(days=3))
+        return Answer(text=self.text, citations=[cite], abstained=False, interaction_id=iid,
+                      question=question)
 
 
 # --------------------------------------------------------------------------- requests

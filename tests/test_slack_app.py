@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,14 +26,14 @@ from adapters.slack.listeners import USAGE
 from bot.core import LoreBot
 from bot.db.models import Feedback, Interaction
 from bot.identity import user_hash
-from bot.settings import Settings, load_settings
-from bot.types import Actor, Answer, ChannelRef, Citation, CommandResult
+from bot.settings import Settings
+from bot.types import Actor, ChannelRef, CommandResult
 from tests.slack_harness import (
     BOT_ID,
     BOT_TOKEN,
     BOT_USER,
     FORM,
-    SIGNING_SECRET,
+    RecordingAnswerer,
     SlackStandIn,
     action_body,
     dispatch,
@@ -42,41 +41,12 @@ from tests.slack_harness import (
     mention,
     message,
     reaction,
+    slack_settings_for,
     slash_body,
     view_submission_body,
 )
 
 pytestmark = pytest.mark.db
-
-
-@dataclass
-class RecordingAnswerer:
-    """Answers with fixed text and writes the interaction row the real service would write."""
-
-    settings: Settings
-    db: Any
-    text: str = "Deploys run from main every weekday [1]."
-    error: Exception | None = None
-    gate: threading.Event | None = None
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor) -> Answer:
-        self.calls.append({"question": question, "channel": channel, "thread": thread, "asker": asker})
-        if self.gate is not None:
-            assert self.gate.wait(10), "test never released the answerer"
-        if self.error is not None:
-            raise self.error
-        iid = uuid.uuid4()
-        with self.db.session() as s:
-            s.add(Interaction(id=iid, platform=channel.platform, channel=channel.id, thread=thread,
-                              asker_hash=user_hash(self.settings, asker), question=question,
-                              answer=self.text))
-        cite = Citation(marker=1, title="Deploy guide", uri="https://docs.example.org/deploy",
-                        heading="Deploying > Production", snippet="Deploys run from main", score=0.9,
-                        chunk_id=1, document_id=1, collection="default",
-                        ingested_at=datetime.now(UTC) - timedelta(days=3))
-        return Answer(text=self.text, citations=[cite], abstained=False, interaction_id=iid,
-                      question=question)
 
 
 @pytest.fixture
@@ -85,16 +55,9 @@ def stand_in():
         yield server
 
 
-def _slack_settings(settings: Settings, stand_in: SlackStandIn, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET,
-                              "slack_api_url": stand_in.api_url, **overrides}
-    return load_settings(_env_file=None, lorebot_data_dir=settings.lorebot_data_dir,
-                         database_url=settings.database_url.get_secret_value(), **values)
-
-
 @pytest.fixture
 def slack_settings(settings, stand_in) -> Settings:
-    return _slack_settings(settings, stand_in)
+    return slack_settings_for(settings, stand_in)
 
 
 @pytest.fixture
@@ -143,7 +106,7 @@ def test_app_uses_slack_api_url_and_bot_token(core, slack_settings, stand_in):
 
 
 def test_placeholder_token_is_refused(core, settings, stand_in):
-    bad = _slack_settings(settings, stand_in, slack_bot_token="xoxb-REPLACE-ME")
+    bad = slack_settings_for(settings, stand_in, slack_bot_token="xoxb-REPLACE-ME")
     with pytest.raises(ValueError, match="SLACK_BOT_TOKEN still holds a placeholder"):
         create_app(core, bad)
 
@@ -197,7 +160,7 @@ def test_thread_follow_up_is_answered_with_thread_context(app, stand_in, answere
 
 
 def test_thread_follow_ups_can_require_a_mention(settings, stand_in, database):
-    s = _slack_settings(settings, stand_in, slack_thread_followups="mention")
+    s = slack_settings_for(settings, stand_in, slack_thread_followups="mention")
     answerer = RecordingAnswerer(settings=s, db=database)
     app = _app(LoreBot(settings=s, db=database, answerer=answerer), s, stand_in)
     root = "1700000004.000100"
@@ -242,7 +205,7 @@ def test_share_button_posts_the_ephemeral_answer_to_the_channel(app, stand_in, c
 
 
 def test_slash_answers_can_be_public(settings, stand_in, database):
-    s = _slack_settings(settings, stand_in, slack_slash_ephemeral=False)
+    s = slack_settings_for(settings, stand_in, slack_slash_ephemeral=False)
     core = LoreBot(settings=s, db=database, answerer=RecordingAnswerer(settings=s, db=database))
     app = _app(core, s, stand_in)
     dispatch(app, slash_body("how do we deploy?", response_url=stand_in.response_url()), content_type=FORM)
@@ -350,7 +313,7 @@ def test_own_and_other_bot_messages_are_ignored(app, stand_in, answerer):
 
 
 def test_other_bots_can_be_answered_when_allowed(settings, stand_in, database):
-    s = _slack_settings(settings, stand_in, slack_answer_other_bots=True)
+    s = slack_settings_for(settings, stand_in, slack_answer_other_bots=True)
     answerer = RecordingAnswerer(settings=s, db=database)
     app = _app(LoreBot(settings=s, db=database, answerer=answerer), s, stand_in)
     dispatch(app, event_body(message("beep?", ts="1700000012.000200", channel="D0000009",
