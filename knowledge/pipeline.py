@@ -198,8 +198,21 @@ def ingest_source(
         if result.status == "running":
             failed_all = result.failed and not (result.added or result.updated or result.unchanged)
             result.status = "failed" if failed_all else ("partial" if result.errors else "ok")
+        if reembed and result.status in ("ok", "partial"):
+            _record_if_sole_source(db, embedder, source_id)
         _finish(db, result, started, cursor)
         return result
+
+
+def _record_if_sole_source(db: Database, embedder: Embedder, source_id: int) -> None:
+    """After re-embedding one source, the new model is recorded only if no other source has
+    vectors (those are still the old model's: ``ingest --all --reembed`` records it then)."""
+    with db.session() as session:
+        others = session.execute(
+            text("SELECT EXISTS (SELECT 1 FROM chunks WHERE source_id <> :s)"), {"s": source_id}
+        ).scalar()
+        if not others:
+            meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
 
 
 def _finish(db: Database, result: IngestResult, started: float, cursor: str | None) -> None:

@@ -31,7 +31,7 @@ def lookup(*, session: Session, model_id: str, hashes: Iterable[str]) -> dict[st
             (model_id, part),
         ).fetchall()
         for digest, vector in rows:
-            found[digest] = np.asarray(vector, dtype=np.float32)
+            found[digest] = _array(vector)
     return found
 
 
@@ -53,3 +53,9 @@ def purge_model(*, session: Session, model_id: str) -> int:
     """Forget every vector of one model (after switching models for good)."""
     conn = raw_connection(session)
     return conn.execute("DELETE FROM embedding_cache WHERE model = %s", (model_id,)).rowcount or 0
+
+
+def _array(vector: object) -> np.ndarray:
+    # pgvector's psycopg loader returns a Vector object (or a numpy array in older releases).
+    to_numpy = getattr(vector, "to_numpy", None)
+    return np.asarray(to_numpy() if to_numpy else vector, dtype=np.float32)
