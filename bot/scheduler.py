@@ -171,7 +171,7 @@ class Scheduler:
         self._aps.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
     # --- lifecycle ---
-    def start(self) -> None:
+    def start(self, *, paused: bool = False) -> None:
         self.refresh()
         self._aps.add_job(self._sync, "interval", seconds=self.sync_every_s, id=SYNC_JOB,
                           replace_existing=True)
@@ -179,7 +179,7 @@ class Scheduler:
                           replace_existing=True, jitter=60 if self.jitter else None)
         self._aps.add_job(self.maybe_retrain, "interval", seconds=self.retrain_every_s,
                           id=RETRAIN_JOB, replace_existing=True, jitter=60 if self.jitter else None)
-        self._aps.start()
+        self._aps.start(paused=paused)
         with _active_lock:
             _active.add(self)
         log.info("scheduler started", extra={"jobs": len(self._aps.get_jobs())})

@@ -22,6 +22,7 @@ from bot.db.models import (
 )
 
 PRUNED = "[pruned]"
+UNFINISHED = ("running", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,15 @@ def source_schedules(*, session: Session) -> list[Source]:
 
 
 def last_run_started(*, session: Session, source_id: int) -> datetime | None:
-    """When the latest ingest of this source started, by any trigger, in any replica."""
-    latest_run = session.execute(
-        select(func.max(IngestRun.started_at)).where(IngestRun.source_id == source_id)
+    """When the latest *finished* ingest of this source started, by any trigger and replica.
+
+    A run still marked ``running`` is either in progress (its replica holds the lock) or was
+    killed; neither counts, so a killed run is redone at once rather than a period later.
+    """
+    return session.execute(
+        select(func.max(IngestRun.started_at)).where(
+            IngestRun.source_id == source_id, IngestRun.status.not_in(UNFINISHED))
     ).scalar_one()
-    last_run_at = session.execute(
-        select(Source.last_run_at).where(Source.id == source_id)
-    ).scalar_one_or_none()
-    seen = [t for t in (latest_run, last_run_at) if t is not None]
-    return max(seen) if seen else None
 
 
 def latest_runs(*, session: Session, limit: int = 5) -> list[tuple[str, IngestRun]]:
