@@ -48,6 +48,7 @@ class Captured:
     followup_ids: list[int] = field(default_factory=list)
     synced: list[tuple[int | None, list[dict]]] = field(default_factory=list)  # (guild, commands)
     threads: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # channel message payloads
 
 
 def _patch_reactions(state: Any) -> None:
@@ -82,6 +83,19 @@ def _patch_threads(http: Any, state: Any, captured: Captured) -> None:
         return data
 
     http.start_thread_with_message = start_thread_with_message
+
+
+def _record_sends(http: Any, captured: Captured) -> None:
+    # dpytest's fake message drops message_reference (replies); keep the payloads to check.
+    original = http.send_message
+
+    async def send_message(channel_id, *, params):
+        captured.messages.append(dict(params.payload or {}, channel_id=int(channel_id)))
+        # dpytest reads ``channel`` from its caller's frame, which is now this one.
+        channel = http.state.get_channel(int(channel_id))  # noqa: F841
+        return await original(channel_id, params=params)
+
+    http.send_message = send_message
 
 
 def _patch_sync(http: Any, captured: Captured) -> None:
@@ -131,10 +145,14 @@ class DiscordEnv:
             out.append(dpytest.runner.sent_queue.get_nowait())
         return out
 
-    async def deny_bot(self, *permissions: str) -> None:
-        """Take permissions from the bot in the test channel (e.g. ``create_public_threads``)."""
-        overwrite = discord.PermissionOverwrite(**dict.fromkeys(permissions, False))
-        await dpytest.set_permission_overrides(self.guild.me, self.channel, overwrite)
+    async def deny_everyone(self, *permissions: str) -> None:
+        """Take permissions (e.g. ``create_public_threads``) from @everyone, the bot included.
+
+        (dpytest writes member overwrites in a shape discord.py 2.x does not apply, so the
+        server-wide role is changed instead.)"""
+        role = self.guild.default_role
+        denied = discord.Permissions(**dict.fromkeys(permissions, True)).value
+        dpy_backend.update_role(role, permissions=role.permissions.value & ~denied)
 
     def mention(self) -> str:
         return f"<@{self.bot.user.id}>"
@@ -184,13 +202,17 @@ class DiscordEnv:
         await self.settle()
 
     async def click(self, custom_id: str, *, message_id: int, **kwargs: Any) -> None:
-        """Press a button with ``custom_id`` on the bot's message ``message_id``."""
+        """Press a button with ``custom_id`` on the bot's follow-up message ``message_id``.
+
+        Discord sends the clicked message (with its components) along; discord.py finds the
+        button there before handing it to the registered dynamic item."""
+        sent = self.captured.followups[self.captured.followup_ids.index(message_id)]
         message = {"id": str(message_id), "channel_id": str(self.channel.id), "type": 0,
                    "content": "", "author": dpy_facts.dict_from_user(self.bot.user),
                    "attachments": [], "embeds": [], "mentions": [], "mention_roles": [],
                    "pinned": False, "mention_everyone": False, "tts": False,
                    "timestamp": dt.datetime.now(dt.UTC).isoformat(), "edited_timestamp": None,
-                   "flags": 0, "components": []}
+                   "flags": 0, "components": sent.get("components") or []}
         data = {"custom_id": custom_id, "component_type": 2}
         self.state.parse_interaction_create(
             self.interaction_payload(type_=3, data=data, message=message, **kwargs))
@@ -281,6 +303,7 @@ async def discord_env(monkeypatch: pytest.MonkeyPatch):
         bot._application = None
         _patch_reactions(state)
         _patch_threads(bot.http, state, captured)
+        _record_sends(bot.http, captured)
         _patch_sync(bot.http, captured)
         await bot.setup_hook()
         env = DiscordEnv(bot, captured)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import discord
 import discord.ext.test as dpytest
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from adapters.discord import create_bot
 from adapters.discord.views import custom_id
@@ -87,3 +87,149 @@ async def test_mention_is_answered_in_a_thread_on_the_message(env, answerer, dat
     with database.session() as s:
         row = s.execute(select(Interaction)).scalar_one()
     assert row.reply_ref == str(reply.id)
+
+
+async def test_thread_follow_up_uses_the_thread_and_needs_no_mention(env, answerer) -> None:
+    question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
+                                     member=env.member)
+    await env.settle()
+    thread = env.guild.get_thread(question.id)
+    assert thread is not None
+    env.sent()
+    await dpytest.message("and how do I roll back?", channel=thread, member=env.member)
+    await env.settle()
+    follow = answerer.calls[-1]
+    assert len(answerer.calls) == 2
+    assert follow["question"] == "and how do I roll back?"
+    assert follow["thread"] == str(thread.id) and follow["channel"].id == str(env.channel.id)
+    replies = env.sent()
+    assert len(replies) == 1 and replies[0].channel.id == thread.id
+
+
+async def test_messages_without_a_mention_or_from_bots_are_ignored(env, answerer) -> None:
+    await dpytest.message("how do we deploy?", channel=env.channel, member=env.member)
+    other_bot = await env.add_member("SomeBot")
+    other_bot._user.bot = True
+    await dpytest.message(f"{env.mention()} hello from a bot", channel=env.channel, member=other_bot)
+    await env.settle()
+    assert answerer.calls == [] and env.sent() == []
+
+
+async def test_no_thread_permission_falls_back_to_a_reply(env, answerer, database) -> None:
+    await env.deny_everyone("create_public_threads")
+    question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
+                                     member=env.member)
+    await env.settle()
+    assert env.captured.threads == []
+    sent = env.sent()
+    assert len(sent) == 1
+    assert sent[0].channel.id == env.channel.id
+    [payload] = env.captured.messages
+    assert payload["message_reference"]["message_id"] == question.id  # a reply to the question
+    assert answerer.calls[0]["thread"] is None
+    with database.session() as s:
+        assert s.execute(select(Interaction.reply_ref)).scalar_one() == str(sent[0].id)
+
+
+async def test_answering_error_gets_an_apology_with_a_reference(env, answerer) -> None:
+    answerer.fail = True
+    await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel, member=env.member)
+    await env.settle()
+    sent = env.sent()
+    assert len(sent) == 1
+    assert "Sorry" in sent[0].content and "reference" in sent[0].content
+    assert not sent[0].embeds
+
+
+async def test_slash_ask_defers_then_answers_with_an_embed(env, answerer, database) -> None:
+    await env.slash("ask", [{"name": "question", "type": 3, "value": "how do we deploy?"}])
+    assert env.captured.callbacks[0]["type"] == 5  # deferred "thinking" response, first
+    assert len(env.captured.followups) == 1
+    followup = env.captured.followups[0]
+    embed = followup["embeds"][0]
+    assert "14:00 UTC [1]" in embed["description"]
+    assert embed["fields"][0]["name"] == "[1] Deploying the API"
+    custom_ids = [c["custom_id"] for row in followup["components"] for c in row["components"]]
+    iid = answerer_interaction(database)
+    assert custom_ids == [custom_id(1, iid), custom_id(-1, iid)]
+    assert answerer.calls[0]["asker"] == Actor("discord", str(env.member.id), False)
+    with database.session() as s:
+        assert s.execute(select(Interaction.reply_ref)).scalar_one() == str(env.captured.followup_ids[0])
+
+
+def answerer_interaction(database) -> uuid.UUID:
+    with database.session() as s:
+        return s.execute(select(Interaction.id)).scalar_one()
+
+
+async def test_empty_ask_gets_an_ephemeral_usage_hint(env, answerer) -> None:
+    await env.slash("ask", [{"name": "question", "type": 3, "value": "   "}])
+    assert answerer.calls == []
+    [callback] = env.captured.callbacks
+    assert callback["type"] == 4  # an immediate message, not a defer
+    assert callback["data"]["flags"] & 64  # ephemeral
+    assert "/ask question:" in callback["data"]["content"]
+
+
+async def test_a_9000_character_answer_is_split_within_limits(env, answerer, database) -> None:
+    sentence = "Blue-green switching keeps the old version serving until the new one is healthy [1]. "
+    answerer.text = (sentence * 120)[:8990].rsplit(" ", 1)[0] + " end [1]."
+    assert 8900 < len(answerer.text) <= 9000
+    await env.slash("ask", [{"name": "question", "type": 3, "value": "explain deploys in depth"}])
+    followups = env.captured.followups
+    assert len(followups) == 3
+    descriptions = []
+    for f in followups:
+        [embed] = f["embeds"]
+        assert len(embed["description"]) <= 4096
+        assert len(f.get("content") or "") <= 2000
+        total = len(embed.get("title", "")) + len(embed["description"]) + len(
+            embed.get("footer", {}).get("text", "")) + sum(
+            len(x["name"]) + len(x["value"]) for x in embed.get("fields", []))
+        assert total <= 6000
+        descriptions.append(embed["description"])
+    # nothing lost, no citation cut, sources and buttons only on the last message
+    assert " ".join(descriptions).split() == answerer.text.split()
+    assert sum(d.count("[1]") for d in descriptions) == answerer.text.count("[1]")
+    assert all(d.rstrip().endswith(("[1].", "[1]")) for d in descriptions)
+    assert [bool(f.get("components")) for f in followups] == [False, False, True]
+    assert [bool(f["embeds"][0].get("fields")) for f in followups] == [False, False, True]
+    with database.session() as s:
+        assert s.execute(select(Interaction.reply_ref)).scalar_one() == str(env.captured.followup_ids[-1])
+
+
+async def test_reactions_add_and_remove_votes(env, answerer, database, settings) -> None:
+    await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel, member=env.member)
+    await env.settle()
+    [answer_msg] = env.sent()
+    voter = await env.add_member("Voter")
+    await env.react(voter, answer_msg.id, "👍", channel=answer_msg.channel)
+    voter_hash = user_hash(settings, Actor("discord", str(voter.id)))
+    assert _votes(database) == [(1, "reaction", voter_hash)]
+    # switching to 👎 replaces the vote (one per person), removing the stale 👍 keeps it
+    await env.react(voter, answer_msg.id, "👎🏽", channel=answer_msg.channel)
+    await env.react(voter, answer_msg.id, "👍", added=False, channel=answer_msg.channel)
+    assert _votes(database) == [(-1, "reaction", voter_hash)]
+    await env.react(voter, answer_msg.id, "👎🏽", added=False, channel=answer_msg.channel)
+    assert _votes(database) == []
+    # other emoji, the bot's own reactions and unknown (e.g. deleted) messages change nothing
+    await env.react(voter, answer_msg.id, "🎉", channel=answer_msg.channel)
+    await env.react(env.guild.me, answer_msg.id, "👍", channel=answer_msg.channel)
+    await env.react(voter, 4242424242424242, "👍")
+    assert _votes(database) == []
+
+
+async def test_button_vote_is_recorded(env, answerer, database, settings) -> None:
+    await env.slash("ask", [{"name": "question", "type": 3, "value": "how do we deploy?"}])
+    iid = answerer_interaction(database)
+    voter = await env.add_member("Clicker")
+    await env.click(custom_id(-1, iid), message_id=env.captured.followup_ids[0], member=voter)
+    assert _votes(database) == [(-1, "button", user_hash(settings, Actor("discord", str(voter.id))))]
+    reply = env.captured.callbacks[-1]
+    assert reply["type"] == 4 and reply["data"]["flags"] & 64
+    assert "not helpful" in reply["data"]["content"]
+    # a button on an answer whose record was pruned says so instead of failing
+    with database.session() as s:
+        s.execute(delete(Interaction))
+    await env.click(custom_id(1, iid), message_id=env.captured.followup_ids[0], member=voter)
+    assert "no longer on record" in env.captured.callbacks[-1]["data"]["content"]
