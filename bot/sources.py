@@ -42,6 +42,13 @@ class SourceInfo:
         return dict(self.__dict__)
 
 
+def _known_kinds() -> list[str]:
+    """Built-in kinds plus those plugins (Slack, Discord adapters) register."""
+    from knowledge.sources.registry import known_kinds
+
+    return sorted({*KINDS, *known_kinds()})
+
+
 def guess_kind(location: str) -> str:
     """The kind a location most likely is, when ``--kind`` is not given."""
     low = location.lower()
@@ -59,8 +66,9 @@ def guess_kind(location: str) -> str:
 
 def check_location(kind: str, location: str) -> str:
     """The location in stored form (local paths made absolute), or ValueError saying why not."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown source kind {kind!r}; use one of: {', '.join(KINDS)}")
+    known = _known_kinds()
+    if kind not in known:
+        raise ValueError(f"unknown source kind {kind!r}; use one of: {', '.join(known)}")
     location = location.strip()
     if not location:
         raise ValueError("the source location is empty; give a folder, file, URL or channel")
