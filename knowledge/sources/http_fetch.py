@@ -77,7 +77,7 @@ class Fetcher:
             follow_redirects=True,
             transport=transport,
         )
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | str] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | str | FetchError] = {}
         self._last_hit: dict[str, float] = {}
 
     def __enter__(self) -> Fetcher:
@@ -128,8 +128,13 @@ class Fetcher:
 
     def get(self, url: str, *, if_modified_since: datetime | None = None) -> Fetched:
         """GET ``url`` if robots.txt allows it (see module docstring for the errors)."""
+        rules = self._rules(url)
+        host = urlsplit(url).netloc
+        if isinstance(rules, FetchError):
+            raise FetchError(f"robots.txt of {host} could not be read ({rules}); not crawling the site "
+                             "until it can", transient=rules.transient)
         if not self.allowed(url):
-            raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows this URL for our user agent")
+            raise FetchError(f"robots.txt of {host} disallows this URL for our user agent")
         self._wait_politely(url)
         headers = {"If-Modified-Since": format_datetime(if_modified_since, usegmt=True)} \
             if if_modified_since is not None and if_modified_since.tzinfo else None
@@ -150,17 +155,22 @@ class Fetcher:
                 time.sleep(pause)
         self._last_hit[origin] = time.monotonic()
 
-    def allowed(self, url: str) -> bool:
-        """What the site's robots.txt says about ``url`` (fetched once per site)."""
+    def _rules(self, url: str) -> urllib.robotparser.RobotFileParser | str | FetchError:
         origin = self._origin(url)
         if origin not in self._robots:
             self._robots[origin] = self._read_robots(origin)
-        rules = self._robots[origin]
-        if isinstance(rules, str):
-            return rules == "allow"
-        return rules.can_fetch(self.user_agent, url)
+        return self._robots[origin]
 
-    def _read_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | str:
+    def allowed(self, url: str) -> bool:
+        """What the site's robots.txt says about ``url`` (fetched once per site)."""
+        rules = self._rules(url)
+        if isinstance(rules, urllib.robotparser.RobotFileParser):
+            return rules.can_fetch(self.user_agent, url)
+        return rules == "allow"
+
+    def _read_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | str | FetchError:
+        """Rules, ``allow``/``deny`` for the whole site, or why robots.txt could not be read
+        (then nothing is fetched from the site: RFC 9309 says assume full disallow)."""
         try:
             fetched = self._download(origin + "/robots.txt", ROBOTS_MAX_BYTES)
         except FetchError as exc:
@@ -169,7 +179,7 @@ class Fetcher:
                 return "deny"
             if status is not None and 400 <= status < 500:
                 return "allow"  # no robots.txt: everything allowed (RFC 9309)
-            return "deny"  # robots.txt unreachable: assume nothing is allowed (RFC 9309)
+            return exc
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(fetched.body.decode("utf-8", "replace").splitlines())
         return parser
