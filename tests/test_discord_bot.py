@@ -233,3 +233,118 @@ async def test_button_vote_is_recorded(env, answerer, database, settings) -> Non
         s.execute(delete(Interaction))
     await env.click(custom_id(1, iid), message_id=env.captured.followup_ids[0], member=voter)
     assert "no longer on record" in env.captured.callbacks[-1]["data"]["content"]
+
+
+async def test_direct_messages_are_answered_when_enabled(env, answerer) -> None:
+    dm = await env.member.create_dm()
+    await dpytest.message("how do we deploy?", channel=dm, member=env.member)
+    await env.settle()
+    [call] = answerer.calls
+    assert call["channel"].is_dm and call["channel"].id == str(dm.id) and call["thread"] is None
+    [reply] = env.sent()
+    assert reply.channel.id == dm.id and "14:00 UTC" in reply.embeds[0].description
+
+
+async def test_direct_messages_are_ignored_when_disabled(discord_env, settings, database, answerer) -> None:  # noqa: F811
+    s = settings.model_copy(update={"discord_answer_dms": False})
+    env = await discord_env(create_bot(s, LoreBot(settings=s, db=database, answerer=answerer)))
+    assert not env.bot.intents.dm_messages
+    dm = await env.member.create_dm()
+    await dpytest.message("how do we deploy?", channel=dm, member=env.member)
+    await env.settle()
+    assert answerer.calls == [] and env.sent() == []
+
+
+# --------------------------------------------------------------------------- /lore admin commands
+
+
+class RecordingRouter:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Actor, ChannelRef]] = []
+
+    def handle(self, text, *, actor, channel, notify=None) -> CommandResult:
+        self.calls.append((text, actor, channel))
+        if notify:
+            notify("reindex finished")
+        return CommandResult(text=f"ran {text}", ok=True, private=True)
+
+
+def _lore(sub: str, args: str | None = None) -> list[dict]:
+    options = [{"name": "args", "type": 3, "value": args}] if args is not None else []
+    return [{"name": sub, "type": 1, "options": options}]
+
+
+async def test_lore_subcommands_are_handed_to_the_router_with_the_admin_flag(
+        discord_env, settings, database, answerer) -> None:  # noqa: F811
+    router = RecordingRouter()
+    env = await discord_env(create_bot(settings, LoreBot(settings=settings, db=database,
+                                                         answerer=answerer, router=router)))
+    await env.slash("lore", _lore("sources", "show  handbook "),
+                    permissions=discord.Permissions(manage_guild=True))
+    await env.slash("lore", _lore("status"))
+    (text, actor, channel), (text2, actor2, _) = router.calls
+    assert text == "sources show  handbook" and actor.platform_admin
+    assert actor.user_id == str(env.member.id) and channel.id == str(env.channel.id)
+    assert text2 == "status" and not actor2.platform_admin
+    said = [f["content"] for f in env.captured.followups]
+    assert "ran sources show  handbook" in said and "reindex finished" in said
+    assert all(f["flags"] & 64 for f in env.captured.followups)  # admin output is private
+    assert env.captured.callbacks[0] == {"type": 5, "data": {"flags": 64}}
+
+
+async def test_admin_command_refused_to_a_member_and_run_for_admins(
+        discord_env, settings, database) -> None:  # noqa: F811
+    from bot.db.models import AuditLog
+
+    env = await discord_env(create_bot(settings, None), members=2)
+    # the real router, with a configured admin who lacks Manage Server
+    configured = env.guild.members[1] if env.guild.members[1] != env.guild.me else env.guild.members[0]
+    s = settings.model_copy(update={"lorebot_admins": [f"discord:{configured.id}"]})
+    env.bot.settings = s
+    env.bot._core = LoreBot(settings=s, db=database)
+    plain = next(m for m in env.guild.members if m not in (configured, env.guild.me))
+
+    await env.slash("lore", _lore("sources", "list"), member=plain)
+    refusal = env.captured.followups[-1]["content"]
+    assert "admins only" in refusal
+    await env.slash("lore", _lore("sources", "list"), member=plain,
+                    permissions=discord.Permissions(manage_guild=True))
+    as_server_admin = env.captured.followups[-1]["content"]
+    await env.slash("lore", _lore("sources", "list"), member=configured)
+    as_configured = env.captured.followups[-1]["content"]
+    assert "admins only" not in as_server_admin and "admins only" not in as_configured
+    with database.session() as session:
+        rows = session.execute(select(AuditLog.actor, AuditLog.allowed).order_by(AuditLog.id)).all()
+    assert [allowed for _, allowed in rows] == [False, True, True]
+    assert all(a.startswith("discord:") for a, _ in rows)
+
+
+async def test_unknown_subcommand_and_router_errors_get_a_clear_reply(
+        discord_env, settings, database, answerer) -> None:  # noqa: F811
+    class Broken:
+        def handle(self, text, *, actor, channel, notify=None):
+            raise RuntimeError("database went away")
+
+    env = await discord_env(create_bot(settings, LoreBot(settings=settings, db=database,
+                                                         answerer=answerer, router=Broken())))
+    await env.slash("lore", _lore("frobnicate"))
+    [callback] = env.captured.callbacks
+    assert callback["type"] == 4 and callback["data"]["flags"] & 64
+    assert "/lore help" in callback["data"]["content"]
+    await env.slash("lore", _lore("status"))
+    assert "reference" in env.captured.followups[-1]["content"]
+
+
+async def test_commands_sync_per_guild_with_lore_hidden_behind_manage_server(
+        discord_env, settings, database, answerer) -> None:  # noqa: F811
+    s = settings.model_copy(update={"discord_guild_ids": [111222333444555666]})
+    env = await discord_env(create_bot(s, LoreBot(settings=s, db=database, answerer=answerer)))
+    [(guild_id, commands)] = env.captured.synced
+    assert guild_id == 111222333444555666
+    by_name = {c["name"]: c for c in commands}
+    assert set(by_name) == {"ask", "lore"}
+    assert by_name["lore"]["default_member_permissions"] == discord.Permissions(manage_guild=True).value
+    assert by_name["lore"]["dm_permission"] is False
+    assert by_name["ask"]["default_member_permissions"] is None
+    subs = {o["name"] for o in by_name["lore"]["options"]}
+    assert subs == {"sources", "reindex", "status", "gaps", "feedback", "scope", "finetune", "help"}
