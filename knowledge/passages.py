@@ -108,6 +108,8 @@ def merge_neighbours(hits: Sequence[SearchHit]) -> list[Passage]:
         other.score = max(other.score, p.score)
         sims = [s for s in (other.similarity, p.similarity) if s is not None]
         other.similarity = max(sims) if sims else None
+    for p in merged:
+        p.chunk_ids = [h.chunk_id for h in p.hits]  # reading order
     return merged
 
 

@@ -1,0 +1,116 @@
+"""``lorebot eval retrieval DIR``: measure the bot's retriever on labelled questions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bot.cli.common import emit_json, friendly_errors
+
+app = typer.Typer(help="Measure retrieval quality on a labelled (BEIR-layout) folder.",
+                  no_args_is_help=True)
+
+ARMS = ("hybrid", "vector", "keyword")
+
+
+def eval_collection_name(folder: Path) -> str:
+    return f"eval-{folder.resolve().name}"
+
+
+def run_retrieval_eval(
+    *, settings: Any, db: Any, folder: Path, split: str = "test", limit_queries: int | None = None,
+    progress: bool = False, modes: tuple[str, ...] = ARMS,
+) -> dict[str, Any]:
+    """Ingest ``folder``'s corpus into its own collection (reused when unchanged) and run every
+    judged query through the same retriever the bot uses, once per arm."""
+    from sqlalchemy import text
+
+    from knowledge.embeddings import embedder_from_settings
+    from knowledge.evaluation import beir_documents, load_beir, run_arms, timed, write_corpus
+    from knowledge.retriever import HybridRetriever
+
+    data = load_beir(folder, split=split)
+    collection = eval_collection_name(folder)
+    embedder = embedder_from_settings(settings)
+    with db.session() as s:
+        have = s.execute(text(
+            "SELECT count(*) FROM documents d JOIN sources src ON src.id = d.source_id "
+            "WHERE src.name = :n"), {"n": collection}).scalar_one()
+    docs = beir_documents(data)
+    loaded = False
+    if have != len(docs):
+        with db.session() as s:
+            write_corpus(session=s, embedder=embedder, collection=collection, source=collection,
+                         docs=docs, location=str(folder.resolve()), kind="jsonl",
+                         progress=progress)
+        loaded = True
+    uri_to_id = {d.uri: d.external_id for d, _ in docs}
+    retrievers = {
+        m: HybridRetriever.from_settings(settings, session_factory=db.session, embedder=embedder,
+                                         collections=[collection], mode=m, top_k=100)
+        for m in modes
+    }
+
+    def search_fn(mode: str, question: str) -> tuple[list[str], float]:
+        hits, ms = timed(lambda: retrievers[mode].search_hits(question))
+        ranked: list[str] = []
+        for h in hits:  # documents ranked by their best chunk
+            did = uri_to_id.get(h.uri, h.uri)
+            if did not in ranked:
+                ranked.append(did)
+        return ranked, ms
+
+    embedder.embed_query("warm up")  # the first call pays for lazy initialisation
+    results = run_arms(data=data, search_fn=search_fn, modes=modes, limit_queries=limit_queries,
+                       progress=progress)
+    return {
+        "dataset": str(folder), "split": split, "collection": collection,
+        "documents": len(docs), "ingested_now": loaded,
+        "embedding_model": embedder.model_id,
+        "settings": {"rrf_k": settings.rrf_k, "rrf_vector_weight": settings.rrf_vector_weight,
+                     "rrf_keyword_weight": settings.rrf_keyword_weight,
+                     "retrieval_candidates": settings.retrieval_candidates,
+                     "retrieval_ef_search": settings.retrieval_ef_search},
+        "arms": {m: r.summary() for m, r in results.items()},
+    }
+
+
+@app.command("retrieval")
+@friendly_errors
+def retrieval(
+    folder: Path = typer.Argument(..., help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/"),
+    split: str = typer.Option("test", "--split", help="Which qrels/<split>.tsv to use."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    limit_queries: int = typer.Option(0, "--limit-queries", help="Only the first N queries."),
+) -> None:
+    """Report nDCG@10, Recall@10/100, MRR@10 and latency for hybrid and each single arm."""
+    from bot.runtime import open_database
+    from bot.settings import get_settings
+
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder; pass a BEIR-layout folder")
+    settings = get_settings()
+    db = open_database(settings)
+    try:
+        report = run_retrieval_eval(settings=settings, db=db, folder=folder, split=split,
+                                    limit_queries=limit_queries or None,
+                                    progress=sys.stderr.isatty() and not as_json)
+    finally:
+        db.dispose()
+    if as_json:
+        emit_json(report)
+        return
+    typer.echo(f"{report['dataset']} ({report['split']}, {report['documents']} documents, "
+               f"model {report['embedding_model']})")
+    typer.echo(f"{'arm':8} {'nDCG@10':>8} {'R@10':>7} {'R@100':>7} {'MRR@10':>7} "
+               f"{'p50 ms':>7} {'p95 ms':>7}")
+    for mode, r in report["arms"].items():
+        typer.echo(f"{mode:8} {r['ndcg_10']:8.4f} {r['recall_10']:7.4f} {r['recall_100']:7.4f} "
+                   f"{r['mrr_10']:7.4f} {r['latency_p50_ms']:7.1f} {r['latency_p95_ms']:7.1f}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,83 @@
+"""Questions and the answers given: the record every answer leaves behind."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Interaction
+from bot.identity import user_hash
+from bot.settings import Settings
+from bot.types import Actor
+
+
+def save_interaction(
+    *,
+    session: Session,
+    settings: Settings,
+    asker: Actor,
+    platform: str,
+    channel: str,
+    thread: str | None,
+    question: str,
+    answer: str,
+    standalone_question: str | None = None,
+    draft_answer: str | None = None,
+    cited: list[dict[str, Any]] | None = None,
+    collections: list[str] | None = None,
+    model_versions: dict[str, Any] | None = None,
+    latency_ms: float = 0.0,
+    timings: dict[str, float] | None = None,
+    abstained: bool = False,
+    style_rejected: str | None = None,
+) -> Interaction:
+    """Log one answer; the asker is kept only as a salted hash."""
+    row = Interaction(
+        id=uuid.uuid4(), platform=platform, channel=channel, thread=thread,
+        asker_hash=user_hash(settings, asker), question=question,
+        standalone_question=standalone_question, draft_answer=draft_answer, answer=answer,
+        cited=cited or [], collections=collections or [], model_versions=model_versions or {},
+        latency_ms=latency_ms, timings=timings or {}, abstained=abstained,
+        style_rejected=style_rejected,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def thread_turns(
+    *, session: Session, platform: str, channel: str, thread: str, limit: int = 5
+) -> list[Interaction]:
+    """Earlier answers in this thread, oldest first (the thread may be rooted at a bot reply)."""
+    rows = session.execute(
+        select(Interaction)
+        .where(Interaction.platform == platform, Interaction.channel == channel,
+               or_(Interaction.thread == thread, Interaction.reply_ref == thread))
+        .order_by(Interaction.created_at.desc(), Interaction.id)
+        .limit(limit)
+    ).scalars()
+    return list(reversed(list(rows)))
+
+
+def recent_interactions(
+    *, session: Session, limit: int = 20, abstained: bool | None = None,
+    platform: str | None = None,
+) -> list[Interaction]:
+    """Newest first; ``abstained=True`` lists the knowledge gaps admins should fill."""
+    stmt = select(Interaction).order_by(Interaction.created_at.desc()).limit(limit)
+    if abstained is not None:
+        stmt = stmt.where(Interaction.abstained.is_(abstained))
+    if platform:
+        stmt = stmt.where(Interaction.platform == platform)
+    return list(session.execute(stmt).scalars())
+
+
+def abstained_queries(*, session: Session, limit: int = 20) -> list[Interaction]:
+    return recent_interactions(session=session, limit=limit, abstained=True)
+
+
+def get_interaction(*, session: Session, interaction_id: uuid.UUID) -> Interaction | None:
+    return session.get(Interaction, interaction_id)
