@@ -106,6 +106,14 @@ def test_unreadable_channel_is_an_error_not_a_crash(stand_in, unit_settings):
     assert not source.complete
 
 
+def test_locations_and_the_registered_kind(unit_settings):
+    from knowledge.sources.registry import build_source
+
+    assert parse_channels("slack:C0123, G0456") == ["C0123", "G0456"]
+    built = build_source(SourceSpec(name="s", kind="slack", location="C0123"), unit_settings)
+    assert isinstance(built, SlackHistorySource)
+
+
 @pytest.mark.parametrize("location", ["", "general", "C123,#random-channel"])
 def test_bad_location_is_refused(location):
     with pytest.raises(ValueError, match="channel ids"):

@@ -1,9 +1,9 @@
 """Slack channel history as a knowledge source (kind ``slack``).
 
-``location`` lists channel ids (``C0123,C0456``). Each thread becomes one document (the root and
-its replies), and the other messages of a channel are gathered into one document per UTC day,
-so a chunk holds a conversation rather than a lone line. Authors are left out: the knowledge is
-what was said, and user ids are personal data.
+``location`` lists channel ids (``C0123,C0456``, or ``slack:C0123,C0456``). Each thread becomes
+one document (the root and its replies), and the other messages of a channel are gathered into
+one document per UTC day, so a chunk holds a conversation rather than a lone line. Authors are
+left out: the knowledge is what was said, and user ids are personal data.
 
 Incremental: the cursor remembers, per channel, the newest message seen; the next run reads
 from the start of that day minus ``lookback_days`` (option, default 7), so day documents are
@@ -46,6 +46,9 @@ def _dt(ts: str) -> datetime:
 
 
 def parse_channels(location: str) -> list[str]:
+    """``C0123,C0456`` (optionally ``slack:C0123 C0456``) -> channel ids."""
+    if location.lower().startswith("slack:"):
+        location = location[len("slack:"):]
     channels = [c.strip().lstrip("#") for c in location.replace(",", " ").split() if c.strip()]
     bad = [c for c in channels if c[:1] not in {"C", "G", "D"} or not c.isalnum()]
     if not channels or bad:
