@@ -17,8 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from finetune.dataset import DatasetReport, Example
-from finetune.model import (CAUSAL_ANSWER_CUE, MAX_NEW_TOKENS, MAX_SOURCE_TOKENS, TINY_BASE,
-                            LoadedBase, build_tiny_base, load_base, write_manifest)
+from finetune.model import (
+    CAUSAL_ANSWER_CUE,
+    MAX_NEW_TOKENS,
+    MAX_SOURCE_TOKENS,
+    TINY_BASE,
+    LoadedBase,
+    build_tiny_base,
+    load_base,
+    threads_for,
+    write_manifest,
+)
 from finetune.plot import plot_losses
 
 log = logging.getLogger(__name__)
@@ -118,8 +127,13 @@ def train_style_model(
 ) -> TrainedModel:
     """Fine-tune on ``report``'s train split and save the best model (merged) to ``out_dir``."""
     import torch
-    from transformers import (DataCollatorForSeq2Seq, EarlyStoppingCallback, Trainer,
-                              TrainingArguments, set_seed)
+    from transformers import (
+        DataCollatorForSeq2Seq,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
     say = notify or (lambda msg: None)
     progress = sys.stderr.isatty() if cfg.progress is None else cfg.progress
@@ -169,7 +183,8 @@ def train_style_model(
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
     )
     started = time.perf_counter()
-    output = trainer.train()
+    with threads_for(model):
+        output = trainer.train()
     seconds = time.perf_counter() - started
     history = list(trainer.state.log_history)
     best = trainer.state.best_metric
@@ -182,7 +197,8 @@ def train_style_model(
         kto = "not used (TRL's KTO trains causal models only; this base is seq2seq)"
     else:
         say(f"preference pass (KTO) with {negatives} 👎 and {len(train_good)} 👍 examples")
-        kto = _run_kto(trainer.model, base, report, cfg, lr, work_dir, progress)
+        with threads_for(model):
+            kto = _run_kto(trainer.model, base, report, cfg, lr, work_dir, progress)
 
     final = trainer.model
     if use_lora:
