@@ -342,6 +342,34 @@ def test_answering_error_gets_an_apology_with_a_reference(app, stand_in, answere
     assert len(stand_in.of("reactions.remove")) == 1  # :eyes: not left behind
 
 
+def test_refused_post_still_gets_an_apology(app, stand_in):
+    stand_in.failures["chat.postMessage"] = [(200, {"ok": False, "error": "invalid_blocks"}, {})]
+    dispatch(app, event_body(mention("how do we deploy?", ts="1700000013.000200")))
+    posts = stand_in.of("chat.postMessage")
+    assert len(posts) == 2 and "reference" in posts[1].params["text"]
+    assert posts[1].params["thread_ts"] == "1700000013.000200"
+
+
+def test_socket_mode_app_needs_no_signature(core, slack_settings, stand_in, answerer):
+    from slack_bolt import BoltRequest
+
+    from adapters.slack.socket import socket_handler
+
+    s = slack_settings_for(slack_settings, stand_in, slack_signing_secret=None,
+                           slack_app_token="xapp-1-A111-222-abcdef")
+    app = _app(core, s, stand_in, socket_mode=True)
+    # Socket Mode delivers the envelope's payload with no HTTP signature at all.
+    body = json.loads(event_body(mention("how do we deploy?", ts="1700000017.000100")))
+    resp = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert resp.status == 200 and len(stand_in.of("chat.postMessage")) == 1
+    handler = socket_handler(app, s)
+    assert handler.app is app and handler.client.app_token == "xapp-1-A111-222-abcdef"
+    handler.close()
+    bad = slack_settings_for(slack_settings, stand_in, slack_app_token="xapp-REPLACE-ME")
+    with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
+        socket_handler(app, bad)
+
+
 def test_slash_answering_error_gets_an_apology(app, stand_in, answerer):
     answerer.error = RuntimeError("boom")
     dispatch(app, slash_body("how?", response_url=stand_in.response_url()), content_type=FORM)

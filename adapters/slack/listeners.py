@@ -188,6 +188,8 @@ class SlackListeners:
                 except SlackApiError as exc:
                     log.error("could not post the answer to Slack",
                               extra={"error": exc.response.get("error"), "reference": ref})
+                    # Blocks refused (or a part of a long answer): still tell the person.
+                    self._post_text(client, channel, reply_thread, APOLOGY.format(ref=ref))
                     return
                 self._attach(answer, ts)
             finally:
