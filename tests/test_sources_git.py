@@ -84,10 +84,18 @@ def test_cursor_marks_changed_files_and_deleted_files_are_gone(repo: Path, unit_
     assert "docs/old.md" not in items and source.complete is True  # complete listing: pipeline prunes it
     changed = {k for k, v in items.items() if isinstance(v, Document) and v.metadata["changed"]}
     assert changed == {"docs/deploy.md", "docs/new.md"}
-    assert items["docs/deploy.md"].uri == f"https://git.example.com/team/repo/blob/{second}/docs/deploy.md"
+    assert items["docs/deploy.md"].uri == "https://git.example.com/team/repo/blob/main/docs/deploy.md"
+    assert items["docs/deploy.md"].version == second
     assert source.cursor == second
     _, again = _load(repo, unit_settings, cursor=second)
     assert not any(v.metadata["changed"] for v in again.values() if isinstance(v, Document))
+
+
+def test_detached_head_links_to_the_commit(repo: Path, unit_settings) -> None:
+    first = _commit(repo, "first")
+    _git(repo, "checkout", "-q", "--detach", first)
+    _, items = _load(repo, unit_settings, url="https://git.example.com/r")
+    assert items["README.md"].uri == f"https://git.example.com/r/blob/{first}/README.md"
 
 
 def test_unknown_cursor_treats_everything_as_changed(repo: Path, unit_settings) -> None:

@@ -128,6 +128,16 @@ def test_non_utf8_file_is_decoded_and_marked() -> None:
     assert read.metadata["encoding"] not in {"utf-8", "utf_8"}
 
 
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [("naïve", "cp1252"), ("Grüße aus München", "latin-1"), ("Zürich café – “quoted” 5 €", "cp1252"),
+     ("Привет мир, это тест кодировки. " * 5, "cp1251")],
+)
+def test_short_legacy_encoded_texts_decode_to_the_same_text(text: str, codec: str) -> None:
+    decoded, encoding = decode_text(text.encode(codec))
+    assert decoded == text and encoding != "utf-8"
+
+
 def test_utf8_file_is_not_marked_and_bom_is_dropped() -> None:
     assert read_text(FRENCH.encode(), "fr.txt").metadata == {}
     text, encoding = decode_text("\ufeffhello".encode("utf-8"))

@@ -73,6 +73,7 @@ def test_guess_kind(tmp_path: Path) -> None:
     assert registry.guess_kind(str(tmp_path / "repo")) == "git"
     assert registry.guess_kind(str(tmp_path)) == "folder"
     assert registry.guess_kind("docs/**/*.md") == "folder"
+    assert registry.guess_kind("slack:C0123") == "slack" and registry.guess_kind("Discord:42") == "discord"
 
 
 def test_empty_kind_is_guessed(tmp_path: Path, unit_settings) -> None:

@@ -120,13 +120,16 @@ def test_looping_sitemaps_terminate_and_report_the_loop(site: LocalSite, web_set
         site.page(f"/{name}", PAGE.format(t=name.upper(), p=f"page {name}"))
     site.routes["/sitemap.xml"] = _xml(_index(site, ["/one.xml", "/two.xml"]))
     site.routes["/one.xml"] = _xml(_index(site, ["/sitemap.xml", "/pages.xml"]))  # back to the root
-    site.routes["/two.xml"] = _xml(_index(site, ["/one.xml", "/two.xml"]))  # to a sibling and itself
+    site.routes["/two.xml"] = _xml(_index(site, ["/one.xml", "/two.xml", "/two.xml"]))  # sibling, itself
     site.routes["/pages.xml"] = _xml(_urlset(site, [("/a", None), ("/b", None), ("/c", None), ("/a", None)]))
-    source, items = _run(site.url("/sitemap.xml"), web_settings)
+    source = WebSource(SourceSpec(name="w", kind="web", location=site.url("/sitemap.xml")), web_settings)
+    source_items = list(source.load())
+    items = {item.external_id: item for item in source_items}
     docs = sorted(k for k, v in items.items() if isinstance(v, Document))
     assert docs == [site.url("/a"), site.url("/b"), site.url("/c")]
     loops = {k: v.reason for k, v in items.items() if isinstance(v, DocumentError)}
     assert set(loops) == {site.url("/sitemap.xml"), site.url("/one.xml"), site.url("/two.xml")}
+    assert sum(isinstance(i, DocumentError) for i in source_items) == 3  # each loop reported once
     assert all(reason.startswith("sitemap loop") for reason in loops.values())
     assert all(site.hits[p] == 1 for p in ("/sitemap.xml", "/one.xml", "/two.xml", "/pages.xml", "/a"))
     assert source.complete is True

@@ -61,7 +61,35 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+_WESTERN_PUNCTUATION = set("‘’‚“”„–—…•€£¥©®°±×÷§¶·«»¿¡™†‡‰ ")
+MAX_WESTERN_HIGH_SHARE = 0.3
+
+
+def _western(data: bytes) -> str | None:
+    """Mostly-ASCII text whose few other bytes read as Windows-1252 letters or punctuation.
+
+    Detectors guess badly on short files ("naïve" came back as Urdu cp1006), and a stray
+    é or ü in English or German docs is by far the common case. Text where most letters are
+    high bytes (Cyrillic, Greek in 8-bit code pages) is left to the detector.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    high = [ch for ch in text if ord(ch) > 127]
+    letters = sum(ch.isalpha() for ch in text)
+    high_letters = sum(ch.isalpha() for ch in high)
+    if not high or not letters or high_letters / letters > MAX_WESTERN_HIGH_SHARE:
+        return None
+    if all(ch.isalpha() or ch in _WESTERN_PUNCTUATION for ch in high):
+        return text
+    return None
+
+
 def _detect(data: bytes) -> tuple[str, str]:
+    western = _western(data)
+    if western is not None:
+        return western, "cp1252"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

@@ -8,7 +8,8 @@ can be pruned; when the cursor (the commit of the previous load) is known, each 
 ``metadata["changed"]`` says whether ``git diff --name-only <cursor>..HEAD`` touched it (the
 pipeline's content hash makes unchanged files cheap anyway). ``since`` is not needed here.
 Options: ``ref`` (default ``HEAD``), ``url`` (web address of the repository: citations then
-link to ``<url>/blob/<commit>/<path>``).
+link to ``<url>/blob/<branch>/<path>``; the branch rather than the commit, so a new commit does
+not change every document's link and with it its content hash).
 """
 
 from __future__ import annotations
@@ -124,6 +125,14 @@ class GitSource:
             ) from exc
         return head, datetime.fromtimestamp(int(stamp), tz=UTC)
 
+    def _link_ref(self, head: str) -> str:
+        if self.ref != "HEAD":
+            return self.ref
+        try:
+            return git(self.repo, "symbolic-ref", "--quiet", "--short", "HEAD").decode().strip() or head
+        except GitError:
+            return head  # detached HEAD: only the commit names it
+
     def _changed(self, head: str) -> set[str] | None:
         old = self.spec.cursor
         if not old or old == head:
@@ -155,6 +164,7 @@ class GitSource:
         changed = self._changed(head)
         cap = max_bytes(self.settings.ingest_max_file_mb)
         web = str(self.options.get("url", "")).rstrip("/")
+        link_ref = self._link_ref(head) if web else head
         blobs = BlobReader(self.repo)
         try:
             for sha, size, path in self._tracked(head):
@@ -168,7 +178,7 @@ class GitSource:
                     blobs.read(sha),
                     name=rel.name,
                     external_id=path,
-                    uri=f"{web}/blob/{head}/{path}" if web else str(self.repo / path),
+                    uri=f"{web}/blob/{link_ref}/{path}" if web else str(self.repo / path),
                     updated_at=committed_at,
                     version=head,
                     metadata={"path": path, "blob": sha, "commit": head,

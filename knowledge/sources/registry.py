@@ -80,11 +80,13 @@ def build_source(spec: SourceSpec, settings: Settings) -> Source:
 
 
 def guess_kind(location: str) -> str:
-    """``web`` for http(s) URLs, ``jsonl`` for .jsonl files, ``git`` for a folder holding a
-    repository, else ``folder``."""
+    """``web`` for http(s) URLs, ``slack``/``discord`` for ``slack:C123``/``discord:456``,
+    ``jsonl`` for .jsonl files, ``git`` for a folder holding a repository, else ``folder``."""
     text = location.strip()
     if text.lower().startswith(("http://", "https://")):
         return "web"
+    if text.lower().startswith(("slack:", "discord:")):
+        return text.split(":", 1)[0].lower()
     if text.lower().endswith((".jsonl", ".jsonl.gz")):
         return "jsonl"
     path = Path(text).expanduser()

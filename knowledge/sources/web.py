@@ -79,12 +79,15 @@ class WebSource:
         since = as_utc(since) if since else None
         fetched_pages = 0
         seen_pages: set[str] = set()
+        reported: set[str] = set()  # one error per URL, however often a sitemap repeats it
         with Fetcher(user_agent=self.settings.ingest_user_agent,
                      timeout_s=self.settings.ingest_http_timeout_s,
                      max_file_mb=self.settings.ingest_max_file_mb, transport=self.transport) as fetcher:
             for item in self._pages(fetcher):
                 if isinstance(item, DocumentError):
-                    yield item
+                    if item.external_id not in reported:
+                        reported.add(item.external_id)
+                        yield item
                     continue
                 url = normalise_url(item.loc)
                 if url in seen_pages:
