@@ -348,3 +348,51 @@ async def test_commands_sync_per_guild_with_lore_hidden_behind_manage_server(
     assert by_name["ask"]["default_member_permissions"] is None
     subs = {o["name"] for o in by_name["lore"]["options"]}
     assert subs == {"sources", "reindex", "status", "gaps", "feedback", "scope", "finetune", "help"}
+
+
+# --------------------------------------------------------------------------- the real answering service
+
+
+@pytest.mark.slow
+async def test_ask_and_thread_follow_up_with_the_real_answering_service(
+        discord_env, settings, database) -> None:  # noqa: F811
+    from bot.db.scopes import set_scope
+    from tests.helpers.kb import load_kb
+
+    load_kb(database, settings)
+    s = settings.model_copy(update={"style_model_enabled": False})
+    core = LoreBot(settings=s, db=database)
+    env = await discord_env(create_bot(s, core))
+    with database.session() as session:
+        set_scope(session=session, platform="discord", channel=str(env.channel.id),
+                  collections=["engineering"])
+
+    await env.slash("ask", [{"name": "question", "type": 3, "value": "How do I roll back a bad deploy?"}])
+    assert env.captured.callbacks[0]["type"] == 5
+    [followup] = env.captured.followups
+    embed = followup["embeds"][0]
+    assert "make rollback" in embed["description"]
+    assert any("Deploying the API" in f["name"] for f in embed["fields"])
+    assert all("Salary" not in f["name"] for f in embed["fields"])  # outside this channel's scope
+    iid = core.interaction_for_reply(platform="discord", reply_ref=str(env.captured.followup_ids[0]))
+    assert iid is not None
+    await env.click(custom_id(1, iid), message_id=env.captured.followup_ids[0])
+    assert [(v, sig) for v, sig, _ in _votes(database)] == [(1, "button")]
+
+    # a mention starts a thread; a follow-up there (no mention) is answered in the thread
+    question = await dpytest.message(f"{env.mention()} How do I roll back a bad deploy?",
+                                     channel=env.channel, member=env.member)
+    await env.settle()
+    thread = env.guild.get_thread(question.id)
+    [first] = env.sent()
+    assert first.channel.id == thread.id and "make rollback" in first.embeds[0].description
+    await dpytest.message("how long does it take?", channel=thread, member=env.member)
+    await env.settle()
+    [second] = env.sent()
+    assert second.channel.id == thread.id
+    # "how long does it take?" alone is unanswerable; with the thread's turn it is about rollbacks
+    assert "three minutes" in second.embeds[0].description
+    with database.session() as session:
+        rows = session.execute(select(Interaction.thread, Interaction.standalone_question)
+                               .where(Interaction.thread == str(thread.id))).all()
+    assert len(rows) == 2
