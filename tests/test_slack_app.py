@@ -498,3 +498,12 @@ def test_mention_with_the_real_answering_service(slack_settings, database, stand
                                      thread_ts="1700000020.000100")))
     posts = stand_in.of("chat.postMessage")
     assert len(posts) == 2 and posts[1].params["thread_ts"] == "1700000020.000100"
+    # A channel scoped to a collection that does not exist is told so, not answered from others.
+    with database.session() as s:
+        set_scope(session=s, platform="slack", channel="C0000002", collections=["legal"])
+    dispatch(app, event_body(mention("How do I roll back a bad deploy?", ts="1700000021.000100",
+                                     channel="C0000002")))
+    out_of_scope = stand_in.of("chat.postMessage")[2].params
+    assert out_of_scope["channel"] == "C0000002" and "legal does not exist" in out_of_scope["text"]
+    assert "make rollback" not in out_of_scope["text"] and "docs/deploy.md" not in json.dumps(
+        out_of_scope["blocks"])
