@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import discord
 import pytest
+from pydantic import SecretStr
 
 from adapters.discord import render, translate
 from adapters.discord.views import custom_id, parse_custom_id
@@ -141,3 +142,31 @@ def test_vote_custom_ids_round_trip_and_fit_discord() -> None:
         assert parse_custom_id(cid) == (value, iid)
     assert parse_custom_id("lore:vote:+2:" + str(iid)) is None
     assert parse_custom_id("something else") is None
+
+
+def test_intents_ask_only_for_what_is_used(unit_settings) -> None:
+    from discord.ext import commands
+
+    from adapters.discord import create_bot
+
+    bot = create_bot(unit_settings, core=object())
+    intents = bot.intents
+    assert intents.guilds and intents.guild_reactions and intents.message_content
+    assert not intents.members and not intents.presences and not intents.voice_states
+    quiet = create_bot(unit_settings.model_copy(update={"discord_answer_mentions": False,
+                                                        "discord_answer_dms": False}), core=object())
+    assert not quiet.intents.message_content and not quiet.intents.guild_messages
+    assert not quiet.intents.dm_messages
+    assert not isinstance(bot, commands.AutoShardedBot)
+    sharded = create_bot(unit_settings.model_copy(update={"discord_sharded": True}), core=object())
+    assert isinstance(sharded, commands.AutoShardedBot)
+
+
+def test_placeholder_token_is_refused_before_connecting(unit_settings) -> None:
+    from adapters.discord.run import run_discord
+    from bot.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        run_discord(unit_settings, core=None)
+    with pytest.raises(ConfigError, match="placeholder"):
+        run_discord(unit_settings.model_copy(update={"discord_token": SecretStr("REPLACE-ME")}), core=None)
