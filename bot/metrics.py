@@ -48,7 +48,26 @@ SCHEDULED_SKIPS = Counter(
     "lorebot_scheduled_skips", "Scheduled ingests skipped because another replica ran them.",
     ["reason"], registry=REGISTRY,
 )
+STYLE_REJECTIONS = Counter(
+    "lorebot_style_rejections", "Style rewrites rejected by the guard (draft sent).", ["reason"],
+    registry=REGISTRY,
+)
 READY = Gauge("lorebot_ready", "1 when /readyz passes.", registry=REGISTRY)
+
+
+def observe_answer(*, platform: str, abstained: bool, timings_ms: dict[str, float]) -> None:
+    """Count one answer and its per-stage latency (``Answer.timings_ms``)."""
+    QUESTIONS.labels(platform=platform).inc()
+    if abstained:
+        ABSTENTIONS.labels(platform=platform).inc()
+    for stage, ms in timings_ms.items():
+        ANSWER_LATENCY.labels(stage=stage).observe(max(0.0, float(ms)) / 1000.0)
+
+
+def count_ingest(*, trigger: str, status: str, source: str) -> None:
+    INGEST_RUNS.labels(trigger=trigger, status=status).inc()
+    if status == "failed":
+        INGEST_FAILURES.labels(source=source).inc()
 
 
 def render() -> bytes:
@@ -57,5 +76,6 @@ def render() -> bytes:
 
 __all__ = [
     "ABSTENTIONS", "ANSWER_LATENCY", "CONTENT_TYPE", "INGEST_FAILURES", "INGEST_RUNS",
-    "QUESTIONS", "READY", "REGISTRY", "SCHEDULED_SKIPS", "SCHEDULER_LAG", "VOTES", "render",
+    "QUESTIONS", "READY", "REGISTRY", "SCHEDULED_SKIPS", "SCHEDULER_LAG", "STYLE_REJECTIONS", "VOTES",
+    "count_ingest", "observe_answer", "render",
 ]

@@ -276,12 +276,12 @@ class Scheduler:
             try:
                 result = self.ingest(name)
             except Exception:
-                metrics.INGEST_FAILURES.labels(source=name).inc()
+                metrics.count_ingest(trigger="schedule", status="failed", source=name)
                 log.exception("scheduled ingest of %s crashed", name)
                 return self._outcome(name, "failed")
             status = str(getattr(result, "status", "ok"))
-            if status == "failed":
-                metrics.INGEST_FAILURES.labels(source=name).inc()
+            if status != "busy":
+                metrics.count_ingest(trigger="schedule", status=status, source=name)
             if status == "busy":  # a manual reindex holds the pipeline's own lock
                 return self._outcome(name, "busy")
             return self._outcome(name, "ran")

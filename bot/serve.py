@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bot import metrics
 from bot.core import Answerer, LoreBot
 from bot.server import Readiness, create_app
 from bot.settings import Settings
@@ -73,7 +74,10 @@ class TrackedAnswerer:
                 with self._lock:
                     if self._real is None:
                         self._real = self._factory()
-            return self._real.answer(question, channel=channel, thread=thread, asker=asker)
+            answer = self._real.answer(question, channel=channel, thread=thread, asker=asker)
+        metrics.observe_answer(platform=channel.platform, abstained=answer.abstained,
+                               timings_ms=answer.timings_ms)
+        return answer
 
 
 class Service:

@@ -104,11 +104,15 @@ def test_cli_end_to_end_add_reindex_scope_status(cli, tmp_path, database):
     with database.session() as s:
         rows = list(s.execute(select(AuditLog).order_by(AuditLog.id)).scalars())
     assert [r.command for r in rows] == [
-        "sources add", "sources reindex", "sources show", "sources list", "scope set",
+        "sources add", "sources reindex", "sources reindex", "sources show", "sources list", "scope set",
         "scope show", "scope set", "status", "sources add", "frobnicate", "sources remove"]
     assert {r.actor for r in rows} == {f"cli:{getpass.getuser()}"}
     assert all(r.allowed for r in rows)
-    assert rows[6].outcome.startswith("error: no collection named nosuch")
+    assert rows[7].outcome.startswith("error: no collection named nosuch")
+    # the start is audited when the command answers, the end when the background job ends
+    reindex = sorted(r.outcome for r in rows[1:3])
+    assert reindex[0].startswith("finished: reindex finished: handbook: ok")
+    assert reindex[1].startswith("ok: started reindex of handbook")
     assert rows[0].arguments.startswith("handbook ")
 
 

@@ -109,6 +109,13 @@ def test_sources_added_by_another_replica_are_picked_up_by_sync(scheduler, datab
 
 
 def test_run_source_takes_the_lock_and_runs_only_when_due(scheduler, database, tmp_path):
+    from bot.metrics import REGISTRY
+
+    def ok_runs() -> float:
+        labels = {"trigger": "schedule", "status": "ok"}
+        return REGISTRY.get_sample_value("lorebot_ingest_runs_total", labels) or 0.0
+
+    before = ok_runs()
     folder = make_folder(tmp_path)
     sid = add_source(database, "docs", str(folder), "every:6h")
     assert scheduler.run_source(sid, "docs", "every:6h") == "ran"
@@ -128,6 +135,7 @@ def test_run_source_takes_the_lock_and_runs_only_when_due(scheduler, database, t
         chunks = s.execute(select(Chunk.id)).all()
     assert runs == [("ok", "schedule"), ("ok", "schedule")]
     assert len(chunks) == 3
+    assert ok_runs() == before + 2
 
 
 def test_prune_blanks_old_interaction_text_but_keeps_corrections(scheduler, settings, database):

@@ -109,6 +109,7 @@ class _SlowAnswerer:
 
 
 def test_in_flight_answers_are_counted_until_they_finish():
+    asked = metrics.REGISTRY.get_sample_value("lorebot_questions_total", {"platform": "slack"}) or 0
     inflight = InFlight()
     slow = _SlowAnswerer()
     built = []
@@ -127,6 +128,8 @@ def test_in_flight_answers_are_counted_until_they_finish():
     assert inflight.wait(5) is True
     worker.join(5)
     assert results[0].text == "done" and built == [1]
+    assert metrics.REGISTRY.get_sample_value("lorebot_questions_total",
+                                             {"platform": "slack"}) == asked + 1
 
 
 def _free_port() -> int:

@@ -40,6 +40,8 @@ class CommandContext:
     channel: ChannelRef
     notify: Callable[[str], None] | None
     registry: Registry | None = None
+    # Records how a background command ended (the audit row of its start says "started").
+    record_finish: Callable[[str], None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -55,7 +57,7 @@ class CommandContext:
         Returns the "started" line to answer with at once. Without a ``notify`` the result
         is only logged.
         """
-        notify = self.notify
+        notify, record_finish = self.notify, self.record_finish
 
         def run() -> None:
             try:
@@ -63,6 +65,11 @@ class CommandContext:
             except Exception as exc:  # noqa: BLE001 - reported to the person who asked
                 log.exception("background admin command failed", extra={"command": label})
                 message = f"{label} failed: {exc}"
+            try:
+                if record_finish is not None:
+                    record_finish(message)
+            except Exception:  # noqa: BLE001
+                log.exception("could not audit the end of a background admin command")
             try:
                 if notify is not None:
                     notify(message)

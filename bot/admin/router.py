@@ -87,8 +87,14 @@ class CommandRouter:
 
     def _run(self, spec: CommandSpec, rest: list[str], actor: Actor, channel: ChannelRef,
              notify: Callable[[str], None] | None) -> CommandResult:
+        args_text = " ".join(shlex.quote(w) for w in rest)
+
+        def record_finish(message: str) -> None:
+            self._audit(actor, channel, spec.name, args_text, allowed=True,
+                        outcome=f"finished: {message}")
+
         ctx = CommandContext(core=self.core, actor=actor, channel=channel, notify=notify,
-                             registry=self.registry)
+                             registry=self.registry, record_finish=record_finish)
         try:
             parsed = spec.parse(rest)
             return CommandResult(spec.handler(ctx, parsed), private=not spec.public)
@@ -104,6 +110,11 @@ class CommandRouter:
     def _finish(self, actor: Actor, channel: ChannelRef, command: str, arguments: str, *,
                 allowed: bool, result: CommandResult) -> CommandResult:
         outcome = ("ok: " if result.ok else ("refused: " if not allowed else "error: ")) + result.text
+        self._audit(actor, channel, command, arguments, allowed=allowed, outcome=outcome)
+        return result
+
+    def _audit(self, actor: Actor, channel: ChannelRef, command: str, arguments: str, *,
+               allowed: bool, outcome: str) -> None:
         try:
             with self.core.db.session() as s:
                 audit.record_command(session=s, platform=actor.platform, actor=actor.key,
@@ -112,4 +123,3 @@ class CommandRouter:
                                      outcome=scrub(outcome))
         except Exception:  # noqa: BLE001 - a command's answer still reaches the person
             log.exception("could not write the audit row for an admin command")
-        return result

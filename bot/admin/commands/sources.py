@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot import metrics
 from bot.admin.commands._common import ago
 from bot.admin.context import CommandContext
 from bot.admin.registry import CommandSpec
@@ -93,6 +94,11 @@ def _pipeline() -> Any:
     return importlib.import_module("knowledge.pipeline")
 
 
+def _count(result: Any) -> None:
+    if result.status != "busy":
+        metrics.count_ingest(trigger="admin", status=result.status, source=result.source)
+
+
 def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
     if bool(args.name) == bool(args.all):
         raise ValueError("give one source name, or --all")
@@ -100,6 +106,8 @@ def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
     if args.all:
         def work_all() -> str:
             results = _pipeline().ingest_all(db=db, settings=settings, trigger="admin")
+            for r in results:
+                _count(r)
             return "reindex finished:\n" + "\n".join(r.summary() for r in results)
 
         return ctx.start("reindex of every source", work_all)
@@ -110,6 +118,7 @@ def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
 
     def work() -> str:
         result = _pipeline().ingest_source(db=db, settings=settings, name=name, trigger="admin")
+        _count(result)
         return f"reindex finished: {result.summary()}"
 
     return ctx.start(f"reindex of {name}", work)
