@@ -20,6 +20,32 @@ def eval_collection_name(folder: Path) -> str:
     return f"eval-{folder.resolve().name}"
 
 
+def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list, embedder: Any,
+                          progress: bool) -> bool:
+    """Ingest through the bot's own pipeline (chunking, cache, incremental): the corpus goes
+    into a JSONL file whose text starts with the title, so title words are searchable."""
+    import json
+
+    from bot.db import sources as sources_db
+    from knowledge.pipeline import ingest_source
+
+    path = Path(settings.lorebot_data_dir) / "eval" / f"{collection}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "".join(json.dumps({"_id": d.external_id, "title": d.title, "text": d.text,
+                               "url": d.uri}) + "\n" for d, _ in docs)
+    if not path.exists() or path.read_text(encoding="utf-8") != body:
+        path.write_text(body, encoding="utf-8")
+    with db.session() as s:
+        if sources_db.get_source(session=s, name=collection) is None:
+            sources_db.create_source(session=s, name=collection, kind="jsonl", location=str(path),
+                                     collection=collection)
+    result = ingest_source(db=db, settings=settings, name=collection, embedder=embedder,
+                           progress=progress)
+    if result.status in ("failed", "busy"):
+        raise ValueError(f"ingesting the evaluation corpus failed: {result.summary()}")
+    return bool(result.added or result.updated or result.deleted)
+
+
 def run_retrieval_eval(
     *, settings: Any, db: Any, folder: Path, split: str = "test", limit_queries: int | None = None,
     progress: bool = False, modes: tuple[str, ...] = ARMS,
@@ -35,18 +61,25 @@ def run_retrieval_eval(
     data = load_beir(folder, split=split)
     collection = eval_collection_name(folder)
     embedder = embedder_from_settings(settings)
-    with db.session() as s:
-        have = s.execute(text(
-            "SELECT count(*) FROM documents d JOIN sources src ON src.id = d.source_id "
-            "WHERE src.name = :n"), {"n": collection}).scalar_one()
     docs = beir_documents(data)
-    loaded = False
-    if have != len(docs):
+    try:
+        from knowledge.pipeline import ingest_source
+    except ImportError:  # a trimmed install without the ingestion pipeline
+        ingest_source = None
+    if ingest_source is not None:
+        loaded = _ingest_with_pipeline(settings=settings, db=db, collection=collection, docs=docs,
+                                       embedder=embedder, progress=progress)
+    else:
         with db.session() as s:
-            write_corpus(session=s, embedder=embedder, collection=collection, source=collection,
-                         docs=docs, location=str(folder.resolve()), kind="jsonl",
-                         progress=progress)
-        loaded = True
+            have = s.execute(text(
+                "SELECT count(*) FROM documents d JOIN sources src ON src.id = d.source_id "
+                "WHERE src.name = :n"), {"n": collection}).scalar_one()
+        loaded = have != len(docs)
+        if loaded:
+            with db.session() as s:
+                write_corpus(session=s, embedder=embedder, collection=collection,
+                             source=collection, docs=docs, location=str(folder.resolve()),
+                             kind="jsonl", progress=progress)
     uri_to_id = {d.uri: d.external_id for d, _ in docs}
     retrievers = {
         m: HybridRetriever.from_settings(settings, session_factory=db.session, embedder=embedder,
