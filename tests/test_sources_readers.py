@@ -158,3 +158,23 @@ def test_utf8_file_is_not_marked_and_bom_is_dropped() -> None:
 def test_empty_and_binary_inputs_are_read_errors(data: bytes, reason: str) -> None:
     with pytest.raises(ReadError, match=reason):
         read_markdown(data, "x.md")
+
+
+def test_html_content_boxes_named_like_chrome_are_kept() -> None:
+    html = """<body><div class="nav-layout"><article><header><h1>Post</h1></header>
+    <div class="card"><div class="card-header">Step 1</div><div class="card-body">Install it.</div></div>
+    <div class="share-buttons">Share on X</div><div id="cookie-notice">We use cookies</div>
+    <p>End.</p></article></div></body>"""
+    text, title = html_to_text(html)
+    assert text == "# Post\n\nStep 1\n\nInstall it.\n\nEnd."
+    assert title == "Post"
+
+
+def test_absurdly_nested_html_is_read_quickly() -> None:
+    import time
+
+    html = "<body><script>x()</script><p>start</p>" + '<div class="menu">' * 5000 + "deep" + "</div>" * 5000
+    begin = time.perf_counter()
+    text, _ = html_to_text(html)
+    assert time.perf_counter() - begin < 10  # was 45 s when removal went quadratic
+    assert text == "start\ndeep"

@@ -17,37 +17,69 @@ _DROP_TAGS = [
     "iframe", "svg", "canvas", "button", "select", "input", "textarea", "dialog",
 ]
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
-_CHROME_WORD = re.compile(
-    r"(?:^|[-_\s])(?:cookies?|consent|gdpr|cc-banner|onetrust|breadcrumbs?|skip-?link|sidebar|navbar|"
-    r"site-?nav|nav|menu|toc|share|social|advert|ads|popup|modal|newsletter|footer|header)(?:$|[-_\s])",
+# Matched against each id/class token from its start: "site-footer", "cookie-banner" and "navbar"
+# are chrome, "card-header" inside an article is not.
+_CHROME_TOKEN = re.compile(
+    r"^(?:(?:site|page|global|main|top|bottom|mobile|primary|secondary)[-_]?)?"
+    r"(?:cookies?|consent|gdpr|cc|onetrust|breadcrumbs?|skip[-_]?links?|sidebar|navbar|nav|navigation|"
+    r"menu|toc|share|sharing|social|advert|ads|popup|modal|newsletter|footer|header)(?:$|[-_])",
     re.IGNORECASE,
 )
+_KEEP_TAGS = {"html", "body", "main", "article"}
+_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 _BLOCKS = {
     "p", "div", "section", "article", "main", "ul", "ol", "dl", "dt", "dd", "table", "tr",
     "blockquote", "figure", "figcaption", "details", "summary", "hr", "address", "body",
 }
 _HEADING = re.compile(r"^h([1-6])$")
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
+MAX_DEPTH = 200  # far beyond hand-written pages; keeps the recursive render well inside Python's limit
 _SKIP_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
 def _is_chrome(tag: Tag) -> bool:
+    if tag.name in _KEEP_TAGS:
+        return False
     if tag.get("role") in _DROP_ROLES or tag.get("aria-hidden") == "true":
         return True
-    words = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
-    if not words.strip() or not _CHROME_WORD.search(words):
+    tokens = [str(tag.get("id") or ""), *(tag.get("class") or [])]
+    if not any(_CHROME_TOKEN.match(token) for token in tokens if token):
         return False
-    # A wrapper named "has-sidebar" around the article is not chrome; never drop real content.
-    return tag.find(["main", "article", "h1"]) is None
+    # A wrapper named "nav-layout" around the article, or a box holding a heading, is content.
+    return tag.find(["main", "article", *_HEADINGS]) is None
+
+
+def _drop(tag: Tag) -> bool:
+    if tag.name in _DROP_TAGS:
+        if tag.find(["main", "article"]) is not None:
+            return False
+        # an article's own header holds its title
+        return not (tag.name == "header" and tag.find_parent(["main", "article"]) is not None)
+    return _is_chrome(tag)
 
 
 def _strip_chrome(root: Tag) -> None:
-    for tag in root.find_all(_DROP_TAGS):
-        if tag.find(["main", "article"]) is None:
-            tag.decompose()
-    for tag in list(root.find_all(True)):
-        if not tag.decomposed and _is_chrome(tag):
-            tag.decompose()
+    # Walked by hand, never entering a removed subtree: bs4's ``decomposed`` check on a removed
+    # tag falls back to a descendant search, which made deep pages quadratic.
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in list(node.children):
+            if isinstance(child, Tag):
+                if _drop(child):
+                    child.decompose()
+                else:
+                    stack.append(child)
+
+
+def _depth(root: Tag) -> int:
+    deepest = 0
+    stack = [(root, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.children if isinstance(child, Tag))
+    return deepest
 
 
 def _render(node: Tag, out: list[str], in_pre: bool = False) -> None:
@@ -97,6 +129,10 @@ def html_to_text(html: str) -> tuple[str, str]:
     soup = BeautifulSoup(html, "html.parser")
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    if _depth(soup) > MAX_DEPTH:  # machine-made nesting: keep the words, skip the structure
+        for tag in soup.find_all(["script", "style", "noscript", "template"]):
+            tag.decompose()
+        return _tidy(soup.get_text("\n")), title
     _strip_chrome(soup)
     if not title:
         h1 = soup.find("h1")
@@ -104,9 +140,5 @@ def html_to_text(html: str) -> tuple[str, str]:
     root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article")
     root = root or soup.find("body") or soup
     out: list[str] = []
-    try:
-        _render(root, out)
-        text = "".join(out)
-    except RecursionError:  # absurdly nested markup: keep the words, lose the structure
-        text = root.get_text("\n")
-    return _tidy(text), title
+    _render(root, out)
+    return _tidy("".join(out)), title
