@@ -11,7 +11,6 @@ from bot.admin.auth import is_admin
 from bot.admin.commands._common import ago, human_bytes
 from bot.admin.commands.gaps import group_by_similarity
 from bot.admin.commands.scope import parse_channel
-from bot.admin.commands.sources import guess_kind
 from bot.admin.registry import CommandSpec, Registry, UsageError
 from bot.admin.router import build_registry
 from bot.settings import load_settings
@@ -100,6 +99,3 @@ def test_small_wording_helpers():
     assert ago(now + timedelta(days=2), now=now) == "in 2d"
     assert human_bytes(512) == "512 B"
     assert human_bytes(3 * 1024 * 1024) == "3.0 MiB"
-    assert guess_kind("https://docs.example.org") == "web"
-    assert guess_kind("git@github.com:a/b.git") == "git"
-    assert guess_kind("/srv/docs") == "folder"

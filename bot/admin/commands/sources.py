@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bot import metrics
-from bot.admin.commands._common import ago
 from bot.admin.context import CommandContext
 from bot.admin.registry import CommandSpec
 from bot.db import sources as sources_db
 from bot.db import stats
-from bot.schedules import describe, to_schedule
-
-ERRORS_SHOWN = 3
+from bot.schedules import describe
 
 
 def _sources_changed() -> None:
@@ -25,32 +21,10 @@ def _sources_changed() -> None:
     notify_sources_changed()
 
 
-def guess_kind(location: str) -> str:
-    """The source kind a location most likely is, when ``--kind`` is not given."""
-    loc = location.strip()
-    if loc.endswith(".git") or loc.startswith("git@"):
-        return "git"
-    if loc.startswith(("http://", "https://")):
-        return "web"
-    if loc.endswith(".jsonl"):
-        return "jsonl"
-    return "folder"
-
-
 def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
-    with ctx.db.session() as s:
-        rows = sources_db.list_sources(session=s)
-        if not rows:
-            return "no sources yet; add one with `sources add NAME LOCATION`"
-        lines = []
-        for src in rows:
-            counts = sources_db.source_counts(session=s, source_id=src.id)
-            lines.append(
-                f"{src.name} [{src.kind}] -> {src.collection.name}: {src.status}, "
-                f"{counts['documents']} docs / {counts['chunks']} chunks, "
-                f"last run {ago(src.last_run_at)}, {_schedule_words(src.schedule)}"
-            )
-    return "\n".join(lines)
+    from bot.sources import list_text
+
+    return list_text(db=ctx.db)
 
 
 def _schedule_words(schedule: str | None) -> str:
@@ -61,33 +35,22 @@ def _schedule_words(schedule: str | None) -> str:
 
 
 def _add(ctx: CommandContext, args: argparse.Namespace) -> str:
-    kind = args.kind or guess_kind(args.location)
-    location = args.location
-    if kind == "folder":
-        path = Path(location).expanduser()
-        if not path.is_dir():
-            raise ValueError(f"folder {location} does not exist on the lorebot server; give an "
-                             "absolute path that does, or --kind for another kind of source")
-        location = str(path.resolve())
-    schedule = to_schedule(every=args.every, cron=args.cron)
-    collection = args.collection or ctx.settings.default_collection
-    with ctx.db.session() as s:
-        sources_db.create_source(session=s, name=args.name, kind=kind, location=location,
-                                 collection=collection, schedule=schedule)
+    from bot.sources import add_source
+
+    info = add_source(db=ctx.db, settings=ctx.settings, name=args.name, location=args.location,
+                      kind=args.kind, collection=args.collection, every=args.every,
+                      cron=args.cron)
     _sources_changed()
-    return (f"added source {args.name} [{kind}] into collection {collection}, "
-            f"{_schedule_words(schedule)}; run `sources reindex {args.name}` to ingest it now")
+    return (f"added source {info.name} [{info.kind}] into collection {info.collection}, "
+            f"{_schedule_words(info.schedule)}; run `sources reindex {info.name}` to ingest it now")
 
 
 def _remove(ctx: CommandContext, args: argparse.Namespace) -> str:
-    # delete_source commits between batches, so it gets a session of its own.
-    with ctx.db.session() as s:
-        removed = sources_db.delete_source(session=s, name=args.name)
-    if removed is None:
-        raise LookupError(f"no source named {args.name!r}; `sources list` shows them")
+    from bot.sources import remove_source
+
+    message = remove_source(db=ctx.db, name=args.name)
     _sources_changed()
-    return (f"removed source {args.name} with {removed['documents']} documents and "
-            f"{removed['chunks']} chunks")
+    return message
 
 
 def _pipeline() -> Any:
@@ -126,35 +89,21 @@ def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
 
 def _show(ctx: CommandContext, args: argparse.Namespace) -> str:
     from bot.scheduler import next_due
+    from bot.sources import describe_source
 
     with ctx.db.session() as s:
         src = sources_db.get_source(session=s, name=args.name)
         if src is None:
             raise LookupError(f"no source named {args.name!r}; `sources list` shows them")
-        counts = sources_db.source_counts(session=s, source_id=src.id)
-        runs = sources_db.recent_runs(session=s, source_id=src.id, limit=5)
         last = stats.last_run_started(session=s, source_id=src.id)
-    now = datetime.now(UTC)
-    lines = [
-        f"{src.name} [{src.kind}] {src.location}",
-        f"collection: {src.collection.name}; status: {src.status}",
-        f"documents: {counts['documents']}, chunks: {counts['chunks']}",
-        f"schedule: {_schedule_words(src.schedule)}",
-        f"last run: {ago(last, now=now)}; last success: {ago(src.last_success_at, now=now)}",
-    ]
-    if src.schedule:
+        schedule = src.schedule
+    due = None
+    if schedule:
         try:
-            due = next_due(src.schedule, last, now=now)
-            lines.append(f"next run: {'now' if due <= now else ago(due, now=now)}")
+            due = max(next_due(schedule, last), datetime.now(UTC))
         except ValueError:
-            pass
-    if src.last_error:
-        lines.append(f"last error: {src.last_error}")
-    for run in runs:
-        lines.append(f"  run {run.id} {run.trigger} {ago(run.started_at, now=now)}: {run.status}"
-                     + "".join(f"\n    ! {e.get('external_id', '')}: {e.get('reason', '')}"
-                               for e in (run.errors or [])[:ERRORS_SHOWN]))
-    return "\n".join(lines)
+            due = None
+    return describe_source(db=ctx.db, name=args.name, next_run=due)
 
 
 def _add_args(p: argparse.ArgumentParser) -> None:
