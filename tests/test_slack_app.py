@@ -195,13 +195,25 @@ def test_slash_command_is_acked_in_the_request_and_answered_after(core, slack_se
 def test_share_button_posts_the_ephemeral_answer_to_the_channel(app, stand_in, core):
     response_url = stand_in.response_url()
     dispatch(app, slash_body("how do we deploy?", response_url=response_url), content_type=FORM)
-    iid = stand_in.responses()[0].params["blocks"][-1]["elements"][2]["value"]
-    dispatch(app, action_body(render.SHARE, iid, response_url=response_url), content_type=FORM)
+    value = stand_in.responses()[0].params["blocks"][-1]["elements"][2]["value"]
+    iid = json.loads(value)["id"]
+    dispatch(app, action_body(render.SHARE, value, response_url=response_url), content_type=FORM)
     posts = stand_in.of("chat.postMessage")
     assert len(posts) == 1 and posts[0].params["channel"] == "C0000001"
     assert "Shared by <@UVOTER1>" in json.dumps(posts[0].params["blocks"])
     assert core.interaction_for_reply(platform="slack", reply_ref="1800000000.000001") == uuid.UUID(iid)
     assert stand_in.responses()[-1].params.get("delete_original") is True
+
+
+def test_share_on_another_replica_answers_again(core, slack_settings, stand_in, answerer):
+    asking, sharing = _app(core, slack_settings, stand_in), _app(core, slack_settings, stand_in)
+    response_url = stand_in.response_url()
+    dispatch(asking, slash_body("how do we deploy?", response_url=response_url), content_type=FORM)
+    value = stand_in.responses()[0].params["blocks"][-1]["elements"][2]["value"]
+    dispatch(sharing, action_body(render.SHARE, value, response_url=response_url), content_type=FORM)
+    assert [c["question"] for c in answerer.calls] == ["how do we deploy?"] * 2
+    posts = stand_in.of("chat.postMessage")
+    assert len(posts) == 1 and "Deploys run from main" in posts[0].params["text"]
 
 
 def test_slash_answers_can_be_public(settings, stand_in, database):

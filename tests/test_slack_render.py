@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.slack import render
+from adapters.slack import render, translate
 from bot.types import Answer, Citation
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -140,12 +141,16 @@ def test_sources_link_title_heading_and_freshness() -> None:
 
 
 def test_feedback_buttons_carry_the_interaction_id() -> None:
-    answer = _answer("Yes [1].")
+    answer = _answer("Yes [1].", question="is it?")
     blocks = render.render_answer(answer, now=NOW, share=True)[-1].blocks
     actions = blocks[-1]
     ids = [e["action_id"] for e in actions["elements"]]
     assert ids == [render.VOTE_UP, render.VOTE_DOWN, render.SHARE]
-    assert {e["value"] for e in actions["elements"]} == {str(answer.interaction_id)}
+    assert {e["value"] for e in actions["elements"][:2]} == {str(answer.interaction_id)}
+    share = json.loads(actions["elements"][2]["value"])
+    assert share == {"id": str(answer.interaction_id), "q": answer.question}
+    long = render.share_value("x", "é" * 5000)
+    assert len(long) <= 2000 and translate.parse_share_value(long)[1] == "é" * 1200
     context = blocks[-2]
     assert context["type"] == "context" and answer.reference in context["elements"][-1]["text"]
 

@@ -333,9 +333,21 @@ class SlackListeners:
                  respond: Respond) -> None:
         ack()
         press = translate.button_press(body, action)
+        iid, question = translate.parse_share_value(action.get("value"))
+        if press.channel is None:
+            return
         with self._share_lock:
-            answer = self._shareable.get(str(press.interaction_id))
-        if answer is None or press.channel is None:
+            answer = self._shareable.get(str(iid))
+        if answer is None and question:
+            # Another replica (or a restart) holds the original: answer again, in the open.
+            try:
+                answer = self.core.ask(question, channel=press.channel, asker=press.user, thread=None)
+            except Exception:
+                ref = new_reference()
+                log.exception("answering again to share failed", extra={"reference": ref})
+                _safe_respond(respond, APOLOGY.format(ref=ref))
+                return
+        if answer is None:
             _safe_respond(respond, "This answer can no longer be shared; ask again with @lorebot in "
                                    "the channel.")
             return

@@ -10,6 +10,7 @@ fenced code block that must be split is closed and reopened so each part still r
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ MAX_BLOCKS = 50
 MESSAGE_LIMIT = 40_000
 MAX_MESSAGES = 10
 FALLBACK_LIMIT = 3000
+SHARE_QUESTION_CHARS = 1200  # a button value holds at most 2,000 characters
 
 VOTE_UP = "lorebot_vote_up"
 VOTE_DOWN = "lorebot_vote_down"
@@ -315,7 +317,13 @@ def _sources_block(answer: Answer, now: datetime | None) -> dict[str, Any] | Non
     return {"type": "section", "block_id": "lorebot_sources", "text": {"type": "mrkdwn", "text": text}}
 
 
-def feedback_buttons(interaction_id: str, *, share: bool = False) -> dict[str, Any]:
+def share_value(interaction_id: str, question: str) -> str:
+    """The Share button's value: the answer's id, and its question so that any replica (or a
+    restarted one) can answer again if it no longer holds the ephemeral answer."""
+    return json.dumps({"id": interaction_id, "q": question[:SHARE_QUESTION_CHARS]}, ensure_ascii=False)
+
+
+def feedback_buttons(interaction_id: str, *, share: bool = False, question: str = "") -> dict[str, Any]:
     """The 👍 / 👎 (and optional share) buttons; the interaction id travels in ``value``."""
     elements: list[dict[str, Any]] = [
         {"type": "button", "action_id": VOTE_UP, "value": interaction_id,
@@ -324,7 +332,8 @@ def feedback_buttons(interaction_id: str, *, share: bool = False) -> dict[str, A
          "text": {"type": "plain_text", "text": "👎 Not helpful", "emoji": True}},
     ]
     if share:
-        elements.append({"type": "button", "action_id": SHARE, "value": interaction_id, "style": "primary",
+        elements.append({"type": "button", "action_id": SHARE, "value": share_value(interaction_id, question),
+                         "style": "primary",
                          "text": {"type": "plain_text", "text": "Share to channel", "emoji": True}})
     return {"type": "actions", "block_id": "lorebot_feedback", "elements": elements}
 
@@ -346,7 +355,7 @@ def _tail_blocks(answer: Answer, *, now: datetime | None, share: bool,
             {"type": "mrkdwn", "text": n[:2900]} for n in notes[:10]
         ]})
     if answer.interaction_id:
-        blocks.append(feedback_buttons(str(answer.interaction_id), share=share))
+        blocks.append(feedback_buttons(str(answer.interaction_id), share=share, question=answer.question))
     return blocks
 
 

@@ -7,6 +7,7 @@ reactions are votes, how mentions are cleaned) is testable without a network or 
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -173,6 +174,17 @@ def parse_interaction_id(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError):
         return None
+
+
+def parse_share_value(value: str | None) -> tuple[uuid.UUID | None, str]:
+    """The Share button's value -> (answer id, question); a bare id is accepted too."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return parse_interaction_id(value), ""
+    if not isinstance(data, dict):
+        return parse_interaction_id(value), ""
+    return parse_interaction_id(data.get("id")), str(data.get("q") or "")
 
 
 @dataclass(frozen=True)
