@@ -80,6 +80,16 @@ class TrackedAnswerer:
         return answer
 
 
+class ServedLoreBot(LoreBot):
+    """The core as ``lorebot serve`` runs it: votes are counted for /metrics too."""
+
+    def vote(self, **kwargs: Any) -> bool:
+        recorded = super().vote(**kwargs)
+        if recorded:
+            metrics.VOTES.labels(value="up" if kwargs.get("value", 0) > 0 else "down").inc()
+        return recorded
+
+
 class Service:
     def __init__(self, settings: Settings, *, host: str | None = None, port: int | None = None,
                  scheduler: bool = True) -> None:
@@ -107,7 +117,7 @@ class Service:
 
             return AnsweringService.from_settings(settings, db)
 
-        core = LoreBot(settings=settings, db=db,
+        core = ServedLoreBot(settings=settings, db=db,
                        answerer=TrackedAnswerer(build_answerer, self.inflight))
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGTERM, signal.SIGINT)}

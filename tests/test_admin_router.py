@@ -279,3 +279,20 @@ def test_unbalanced_quotes_and_smart_quotes(core):
         fb = s.execute(select(Feedback).where(Feedback.interaction_id == iid)).scalar_one()
     assert fb.correction == "Smart quoted answer"
     assert uuid.UUID(str(iid))
+
+
+def test_finetune_commands_reach_the_fine_tuning_module(core):
+    from bot.admin.context import wait_for_background
+
+    assert core.command("finetune list", actor=ADMIN, channel=GENERAL).text == (
+        "no style model versions yet; run `finetune train`")
+    status = core.command("finetune status", actor=ADMIN, channel=GENERAL)
+    assert status.ok and "no style model is active" in status.text
+    said: list[str] = []
+    r = core.command("finetune train", actor=ADMIN, channel=GENERAL, notify=said.append)
+    assert r.ok and r.text.startswith("started finetune train")
+    assert wait_for_background(120)
+    # no feedback at all: the run ends at once with a reason, reported where it was asked
+    assert said and said[-1].startswith("finetune train failed:"), said
+    refused = core.command("finetune activate v1", actor=MEMBER, channel=GENERAL)
+    assert not refused.ok and "admins only" in refused.text

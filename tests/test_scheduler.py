@@ -162,3 +162,23 @@ def test_prune_blanks_old_interaction_text_but_keeps_corrections(scheduler, sett
     assert rows[ids[2]].question == "secret question 2"  # recent
     assert evts == ["Ev2"]
     assert scheduler.prune() == {"interactions": 0, "events": 0}
+
+
+def test_retraining_is_offered_to_the_fine_tuning_module_by_one_replica(scheduler, database,
+                                                                        monkeypatch):
+    from finetune import api
+
+    calls = []
+    monkeypatch.setattr(api, "maybe_retrain", lambda **kw: calls.append(kw) or "trained")
+    assert scheduler.maybe_retrain() == "trained"
+    assert calls == [{"settings": scheduler.settings, "db": database}]
+    from bot.scheduler import RETRAIN_LOCK
+
+    with database.engine.connect() as other:  # another replica is deciding right now
+        assert other.execute(text("SELECT pg_try_advisory_lock(:c, :k)"),
+                             {"c": LOCK_CLASS, "k": RETRAIN_LOCK}).scalar()
+        assert scheduler.maybe_retrain() is None
+        other.rollback()
+    assert len(calls) == 1
+    scheduler.settings = scheduler.settings.model_copy(update={"style_model_enabled": False})
+    assert scheduler.maybe_retrain() is None and len(calls) == 1

@@ -182,3 +182,23 @@ def test_settings_are_not_shown_by_the_endpoints(tmp_path):
     r = _client(Readiness(db=None)).get("/readyz")
     assert r.status_code == 503 and r.json()["problems"] == ["database: not opened"]
     assert "xoxb" not in r.text and s.slack_bot_token is not None
+
+
+def test_served_core_counts_votes(settings, database):
+    from bot.db import interactions as interactions_db
+    from bot.serve import ServedLoreBot
+
+    core = ServedLoreBot(settings=settings, db=database)
+    with database.session() as s:
+        iid = interactions_db.save_interaction(
+            session=s, settings=settings, asker=Actor("slack", "U1"), platform="slack",
+            channel="C", thread=None, question="q", answer="a").id
+
+    def downs() -> float:
+        return metrics.REGISTRY.get_sample_value("lorebot_votes_total", {"value": "down"}) or 0.0
+
+    before = downs()
+    assert core.vote(user=Actor("slack", "U2"), value=-1, signal="reaction", interaction_id=iid)
+    assert not core.vote(user=Actor("slack", "U2"), value=-1, signal="reaction",
+                         reply_ref="not-an-answer")
+    assert downs() == before + 1

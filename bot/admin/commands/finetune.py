@@ -26,8 +26,11 @@ def _train(ctx: CommandContext, args: argparse.Namespace) -> str:
     settings, db, notify = ctx.settings, ctx.db, ctx.notify
 
     def work() -> str:
+        # train() reports its stages and its full result through notify itself.
         result = api.train(settings=settings, db=db, notify=notify)
-        return f"finetune train finished: {result}"
+        version = getattr(result, "version", None)
+        state = "active" if getattr(result, "promoted", False) else "kept as a candidate"
+        return f"finetune train finished: {version} {state}" if version else "finetune train finished"
 
     return ctx.start("finetune train", work)
 
@@ -40,7 +43,19 @@ def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
     versions = _api().list_versions(db=ctx.db)
     if not versions:
         return "no style model versions yet; run `finetune train`"
-    return "\n".join(str(v) for v in versions)
+    return "\n".join(_version_line(v) for v in versions)
+
+
+def _version_line(v: object) -> str:
+    if not isinstance(v, dict):
+        return str(v)
+    rouge = v.get("rouge_l")
+    base = v.get("baseline_rouge_l")
+    score = f"ROUGE-L {rouge:.3f}" if isinstance(rouge, float) else "not evaluated"
+    if isinstance(base, float):
+        score += f" (drafts {base:.3f})"
+    created = str(v.get("created_at") or "")[:16].replace("T", " ")
+    return f"{v.get('version')} [{v.get('status')}] {score}, created {created}"
 
 
 def _activate(ctx: CommandContext, args: argparse.Namespace) -> str:
