@@ -396,3 +396,29 @@ async def test_ask_and_thread_follow_up_with_the_real_answering_service(
         rows = session.execute(select(Interaction.thread, Interaction.standalone_question)
                                .where(Interaction.thread == str(thread.id))).all()
     assert len(rows) == 2
+
+
+async def test_mention_without_a_question_gets_a_hint(env, answerer) -> None:
+    await dpytest.message(f"{env.mention()}   ", channel=env.channel, member=env.member)
+    await env.settle()
+    assert answerer.calls == []
+    [hint] = env.sent()
+    assert "Ask me a question" in hint.content
+
+
+async def test_other_threads_are_not_answered_without_a_mention(env, answerer) -> None:
+    from discord.ext.test import backend
+
+    starter = await dpytest.message("let's discuss lunch", channel=env.channel, member=env.member)
+    thread = await starter.create_thread(name="lunch")  # a thread lorebot did not answer in
+    await dpytest.message("pizza or sushi?", channel=thread, member=env.member)
+    await env.settle()
+    assert answerer.calls == []
+    # the same message delivered twice (gateway resume, two replicas) is answered once
+    await dpytest.message(f"{env.mention()} how do we deploy?", channel=thread, member=env.member)
+    await env.settle()
+    data = backend._cur_config.messages[thread.id][-1]
+    env.state.parse_message_create(data)
+    await env.settle()
+    assert len(answerer.calls) == 1 and answerer.calls[0]["thread"] == str(thread.id)
+    assert len([m for m in env.sent() if m.embeds]) == 1
