@@ -152,6 +152,9 @@ def test_thread_follow_up_is_answered_with_thread_context(app, stand_in, answere
     assert len(posts) == 2 and posts[1].params["thread_ts"] == root
     assert answerer.calls[1] == {**answerer.calls[1], "question": "and how do I roll back?",
                                  "thread": root}
+    # "thanks!" under the answer is not a question.
+    dispatch(app, event_body(message("thanks! :pray:", ts="1700000002.000300", thread_ts=root)))
+    assert len(stand_in.of("chat.postMessage")) == 2
     # A thread lorebot never answered in is people talking: left alone.
     dispatch(app, event_body(message("lunch?", ts="1700000003.000200", thread_ts="1700000003.000100")))
     # A top-level channel message without a mention is not for lorebot either.

@@ -94,3 +94,10 @@ def test_slack_mode_from_settings(tmp_path) -> None:
     sock = load_settings(_env_file=None, lorebot_data_dir=tmp_path, slack_bot_token="xoxb-1",
                          slack_app_token="xapp-1")
     assert slack_mode(sock) == "socket"
+
+
+def test_acknowledgements_are_not_questions() -> None:
+    for text in ("thanks!", "Thank you :pray:", "ok 👍", ":+1:", "", "LGTM."):
+        assert translate.is_acknowledgement(text), text
+    for text in ("thanks, and how do I roll back?", "ok but why?", "what about staging"):
+        assert not translate.is_acknowledgement(text), text

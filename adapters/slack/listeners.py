@@ -228,6 +228,9 @@ class SlackListeners:
         # In channels only thread follow-ups come through here; mentions are app_mention's.
         if not msg.thread_id or msg.mentioned or self.settings.slack_thread_followups != "always":
             return
+        # "thanks!" under an answer is not a question; answering it would be noise.
+        if translate.is_acknowledgement(msg.text):
+            return
         if not self.core.is_bot_thread(platform=translate.PLATFORM, channel=msg.channel.id,
                                        thread=msg.thread_id):
             return

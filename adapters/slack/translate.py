@@ -66,6 +66,18 @@ def limit_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, boo
     return text[: cut if cut > limit // 2 else limit].rstrip(), True
 
 
+_ACKS = {"thanks", "thank you", "thanks a lot", "many thanks", "thx", "ty", "ok", "okay", "k", "cool",
+         "great", "nice", "got it", "perfect", "awesome", "lgtm", "+1", "yes", "no", "sure", "done"}
+
+
+def is_acknowledgement(text: str) -> bool:
+    """"thanks!", "ok 👍", ":+1:" and the like: a reply in a thread that asks nothing."""
+    text = re.sub(r":[a-z0-9_+\-]+:", " ", text.lower())
+    text = re.sub(r"[^\w\s+']", " ", text)
+    text = " ".join(text.split())
+    return not text or text in _ACKS
+
+
 def is_from_bot(event: dict[str, Any], *, bot_user_id: str | None, bot_id: str | None) -> bool:
     return bool(
         event.get("bot_id") or event.get("subtype") == "bot_message"
