@@ -29,7 +29,7 @@ WEIGHT_CORRECTION = 3
 WEIGHT_UPVOTE = 1
 MIN_WORDS = 3
 MAX_WORDS = 400
-NEAR_DUPLICATE_JACCARD = 0.9
+NEAR_DUPLICATE_JACCARD = 0.75  # word 3-shingles; one changed word in a short answer is ~0.8
 SPLIT_BUCKETS = (80, 90)  # train < 80 <= validation < 90 <= test (out of 100)
 
 Redactor = Callable[[str], str]

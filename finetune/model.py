@@ -60,6 +60,25 @@ def _looks_like_path(name: str) -> bool:
         len(name) > 1 and name[1] == ":")
 
 
+def train_tokenizer(texts: Iterable[str], *, vocab_size: int = 2000) -> Any:
+    """A byte-level BPE tokenizer (cased, lossless) trained on ``texts`` in-process."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+    )
+    tk.train_from_iterator(list(texts), trainer)
+    tk.post_processor = processors.TemplateProcessing(single="$A </s>",
+                                                      special_tokens=[("</s>", 1)])
+    specials = {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}
+    return PreTrainedTokenizerFast(tokenizer_object=tk, **specials)
+
+
 def build_tiny_base(texts: Iterable[str], out_dir: Path, *, seed: int = 42) -> Path:
     """A 2-layer T5 (d_model 64) with a byte-level BPE tokenizer trained on ``texts``.
 
@@ -67,21 +86,9 @@ def build_tiny_base(texts: Iterable[str], out_dir: Path, *, seed: int = 42) -> P
     like a real rewriter. Real deployments pass ``--base`` (a local flan-t5 or gemma folder).
     """
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+    from transformers import T5Config, T5ForConditionalGeneration
 
-    tk = Tokenizer(models.BPE())
-    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tk.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=2000, special_tokens=["<pad>", "</s>", "<unk>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
-    )
-    tk.train_from_iterator(list(texts), trainer)
-    tk.post_processor = processors.TemplateProcessing(single="$A </s>",
-                                                      special_tokens=[("</s>", 1)])
-    specials = {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tk, **specials)
+    tokenizer = train_tokenizer(texts)
     config = T5Config(vocab_size=len(tokenizer), d_model=64, d_ff=128, d_kv=32, num_layers=2,
                       num_decoder_layers=2, num_heads=2, pad_token_id=0, eos_token_id=1,
                       decoder_start_token_id=0)

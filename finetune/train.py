@@ -105,18 +105,24 @@ def _apply_lora(base: LoadedBase) -> Any:
 def _run_kto(model: Any, base: LoadedBase, report: DatasetReport, cfg: TrainConfig, lr: float,
              work: Path, progress: bool) -> str:
     """A short KTO pass on unpaired good/bad answers (causal models only, TRL's KTOTrainer)."""
+    import torch
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import KTOConfig, KTOTrainer
 
     rows = [{"prompt": e.prompt + CAUSAL_ANSWER_CUE, "completion": e.target,
              "label": e.label == "good"} for e in report.split("train")]
     args = KTOConfig(
         output_dir=str(work / "kto"), per_device_train_batch_size=max(2, cfg.batch_size),
-        max_steps=cfg.kto_steps, learning_rate=lr / 10, seed=cfg.seed, report_to="none",
+        max_steps=min(cfg.kto_steps, cfg.max_steps or cfg.kto_steps), learning_rate=lr / 10, seed=cfg.seed, report_to="none",
         logging_steps=5, save_strategy="no", disable_tqdm=not progress, beta=0.1,
+        use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available()
+        and torch.cuda.is_bf16_supported(),
     )
     trainer = KTOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                          processing_class=base.tokenizer)
+    if not progress:
+        trainer.remove_callback(PrinterCallback)
     trainer.train()
     return "used"
 
@@ -130,6 +136,7 @@ def train_style_model(
     from transformers import (
         DataCollatorForSeq2Seq,
         EarlyStoppingCallback,
+        PrinterCallback,
         Trainer,
         TrainingArguments,
         set_seed,
@@ -182,6 +189,8 @@ def train_style_model(
         processing_class=base.tokenizer,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
     )
+    if not progress:  # no log dicts on stdout when a scheduler or the admin command trains
+        trainer.remove_callback(PrinterCallback)
     started = time.perf_counter()
     with threads_for(model):
         output = trainer.train()

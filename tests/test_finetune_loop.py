@@ -267,3 +267,39 @@ def test_maybe_retrain_waits_for_enough_new_feedback(settings, database) -> None
     with database.session() as s:
         assert records.count_labelled_since(session=s, since=None) == 10
         assert s.get(Interaction, _iid(0)) is not None
+
+
+def _tiny_gpt2(folder: Path) -> Path:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from finetune.model import train_tokenizer
+
+    texts = [f"question: How does the team {t}?\ndraft: To {t}, {h} [1].\nanswer: Short answer: "
+             f"{h} [1]." for t, h in TOPICS]
+    tokenizer = train_tokenizer(texts, vocab_size=600)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_layer=2, n_embd=64, n_head=2,
+                                       n_positions=512, pad_token_id=0, eos_token_id=1,
+                                       bos_token_id=1))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_causal_base_trains_with_lora_and_a_kto_pass(settings, database, tmp_path) -> None:
+    _seed(database, settings)
+    base = _tiny_gpt2(tmp_path / "gpt2-tiny")
+    s = settings.model_copy(update={"style_kto_min_negatives": 1})
+    notes: list[str] = []
+    result = api.train(settings=s, db=database, base=str(base), max_steps=4, progress=False,
+                       notify=notes.append)
+    t = result.metrics["training"]
+    assert t["kind"] == "causal" and t["lora"] is True and t["kto"] == "used"
+    assert any("KTO" in n for n in notes)
+    # The LoRA weights were merged: the saved folder loads as a plain model, without peft.
+    assert not (result.path / "adapter_config.json").exists()
+    from finetune.model import Rewriter
+
+    out = Rewriter.load(result.path).rewrite("How does the team deploy?", "To deploy, run it [1].")
+    assert isinstance(out, str)
