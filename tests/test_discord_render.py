@@ -46,6 +46,14 @@ def test_split_keeps_words_and_citations_whole(limit: int) -> None:
     assert not any(p.lstrip().startswith("[") for p in pieces)
 
 
+def test_a_citation_after_a_full_stop_stays_with_its_sentence() -> None:
+    text = " ".join(f"Sentence {i} ends here. [{i}]" for i in range(300))
+    pieces = render.split_text(text, 500)
+    assert all(len(p) <= 500 for p in pieces)
+    assert not any(p.startswith("[") for p in pieces)
+    assert " ".join(pieces).split() == text.split()
+
+
 def test_split_closes_and_reopens_a_long_code_block() -> None:
     code = "\n".join(f"    step_{i}()  # keep indentation" for i in range(200))
     text = f"Run this [1]:\n\n```python\n{code}\n```\n\nThen check the logs [2]."

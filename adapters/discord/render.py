@@ -75,7 +75,7 @@ def _cut_point(text: str, budget: int) -> int:
             while pos >= minimum:
                 cut = pos + len(sep)
                 if cut <= budget and not _inside_citation(text, cut) and not (
-                    sep != "\n\n" and _CITATION_AHEAD.match(text, pos)
+                    sep != "\n\n" and _CITATION_AHEAD.match(text, cut)
                 ):
                     return cut
                 pos = window.rfind(sep, 0, pos)
