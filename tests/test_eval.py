@@ -17,7 +17,7 @@ CORPUS = [
     ("d4", "Office plants", "The ficus in the lobby is watered on Mondays."),
     ("d5", "Coffee machine", "Descale the coffee machine every two weeks with citric acid."),
 ]
-QUERIES = [("q1", "how to undo a bad deployment"), ("q2", "what does E4127 mean"),
+QUERIES = [("q1", "how to revert a broken release"), ("q2", "what does E4127 mean"),
            ("q3", "how many vacation days do employees get"), ("q4", "unjudged question")]
 QRELS = [("q1", "d1", 1), ("q2", "d2", 1), ("q3", "d3", 2), ("q3", "d5", 0)]
 
@@ -70,7 +70,7 @@ def test_eval_runs_each_arm_with_the_bot_retriever(beir_dir, settings, database)
     assert set(arms) == {"hybrid", "vector", "keyword"}
     assert arms["hybrid"]["queries"] == 3
     assert arms["hybrid"]["ndcg_10"] > 0.9 and arms["hybrid"]["recall_100"] == 1.0
-    assert arms["keyword"]["recall_10"] < 1.0  # "undo a bad deployment" shares no word with d1
+    assert arms["keyword"]["recall_10"] < 1.0  # "revert a broken release" shares no word with d1
     assert arms["hybrid"]["latency_p95_ms"] >= arms["hybrid"]["latency_p50_ms"] > 0
     again = run_retrieval_eval(settings=settings, db=database, folder=beir_dir, split="dev",
                                modes=("vector",))
