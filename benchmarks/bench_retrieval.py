@@ -54,20 +54,21 @@ def _rrf(vec: Sequence[str], kw: Sequence[str], *, k: float, wv: float, wk: floa
 
 
 def quality(args: argparse.Namespace) -> dict:
-    from bot.cli.eval_cmd import eval_collection_name, run_retrieval_eval
+    from bot.cli.eval_cmd import run_retrieval_eval
 
     settings = _settings(args.data_dir)
     db = open_database(settings)
     folder = Path(args.data)
     t0 = time.perf_counter()
     report = run_retrieval_eval(settings=settings, db=db, folder=folder, split=args.split,
-                                limit_queries=args.limit_queries, progress=sys.stderr.isatty())
+                                limit_queries=args.limit_queries, progress=sys.stderr.isatty(),
+                                loader=args.loader)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if args.sweep:
         # Candidate lists per arm once (chunk ids -> doc ids), then fusion variants in Python.
         data = load_beir(folder, split=args.split)
         embedder = embedder_from_settings(settings)
-        col = eval_collection_name(folder)
+        col = report["collection"]
         qids = [q for q in data.qrels if q in data.queries][: args.limit_queries or None]
         lists: dict[str, dict[str, list[str]]] = {"vector": {}, "keyword": {}}
         n = settings.retrieval_candidates
@@ -78,7 +79,12 @@ def quality(args: argparse.Namespace) -> dict:
                     hits = search(session=s, params=SearchParams(collections=[col], top_k=n,
                                   candidates=n, mode=mode), query_text=data.queries[q],
                                   query_vector=vec)
-                    lists[mode][q] = [h.uri.removeprefix("beir:") for h in hits]
+                    ranked: list[str] = []
+                    for h in hits:  # documents by their best chunk, as the evaluation ranks them
+                        d = h.uri.removeprefix("beir:")
+                        if d not in ranked:
+                            ranked.append(d)
+                    lists[mode][q] = ranked
         qrels = {q: data.qrels[q] for q in qids}
         sweep = []
         for k in (10, 30, 60, 100):
@@ -256,6 +262,8 @@ def main() -> None:
     p.add_argument("--data-dir", default="/tmp/lore-bench")
     p.add_argument("--limit-queries", type=int, default=None)
     p.add_argument("--sweep", action="store_true", help="also sweep RRF k and weights")
+    p.add_argument("--loader", choices=["pipeline", "minimal"], default="minimal",
+                   help="minimal: one chunk per abstract (BEIR practice); pipeline: the bot's chunker")
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--noise", type=float, default=0.25,
                    help="Gaussian noise norm added to each copied unit vector")

@@ -48,10 +48,13 @@ def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list
 
 def run_retrieval_eval(
     *, settings: Any, db: Any, folder: Path, split: str = "test", limit_queries: int | None = None,
-    progress: bool = False, modes: tuple[str, ...] = ARMS,
+    progress: bool = False, modes: tuple[str, ...] = ARMS, loader: str = "pipeline",
 ) -> dict[str, Any]:
     """Ingest ``folder``'s corpus into its own collection (reused when unchanged) and run every
-    judged query through the same retriever the bot uses, once per arm."""
+    judged query through the same retriever the bot uses, once per arm.
+
+    ``loader="pipeline"`` ingests with the bot's chunker (several chunks per long document);
+    ``"minimal"`` writes one chunk per document (title + text), the usual BEIR setting."""
     from sqlalchemy import text
 
     from knowledge.embeddings import embedder_from_settings
@@ -59,14 +62,17 @@ def run_retrieval_eval(
     from knowledge.retriever import HybridRetriever
 
     data = load_beir(folder, split=split)
-    collection = eval_collection_name(folder)
+    # Each loader has its own collection, so their chunks never mix.
+    collection = eval_collection_name(folder) + ("-whole" if loader == "minimal" else "")
     embedder = embedder_from_settings(settings)
     docs = beir_documents(data)
     try:
         from knowledge.pipeline import ingest_source
     except ImportError:  # a trimmed install without the ingestion pipeline
         ingest_source = None
-    if ingest_source is not None:
+    if loader not in ("pipeline", "minimal"):
+        raise ValueError("loader is pipeline or minimal")
+    if ingest_source is not None and loader == "pipeline":
         loaded = _ingest_with_pipeline(settings=settings, db=db, collection=collection, docs=docs,
                                        embedder=embedder, progress=progress)
     else:
@@ -101,7 +107,7 @@ def run_retrieval_eval(
                        progress=progress)
     return {
         "dataset": str(folder), "split": split, "collection": collection,
-        "documents": len(docs), "ingested_now": loaded,
+        "documents": len(docs), "ingested_now": loaded, "loader": loader,
         "embedding_model": embedder.model_id,
         "settings": {"rrf_k": settings.rrf_k, "rrf_vector_weight": settings.rrf_vector_weight,
                      "rrf_keyword_weight": settings.rrf_keyword_weight,
