@@ -25,6 +25,7 @@ from bot.types import Actor, Answer, ChannelRef
 
 if TYPE_CHECKING:
     from bot.core import LoreBot
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class LoreCog(commands.Cog):
         return self.bot.core  # type: ignore[attr-defined]
 
     @property
-    def settings(self):  # noqa: ANN201 - bot.settings.Settings, typed on the bot
+    def settings(self) -> Settings:
         return self.bot.settings  # type: ignore[attr-defined]
 
     # --- /ask ---------------------------------------------------------------------------
@@ -140,8 +141,13 @@ class LoreCog(commands.Cog):
             except discord.HTTPException:
                 # The interaction token lasts 15 minutes; a long training run outlives it.
                 channel = interaction.channel
-                if isinstance(channel, discord.abc.Messageable):
-                    await channel.send(piece)
+                try:
+                    if isinstance(channel, discord.abc.Messageable):
+                        await channel.send(piece)
+                except discord.HTTPException:
+                    log.warning("could not report a finished admin command",
+                                extra={"channel_id": interaction.channel_id})
+                    return
 
     @lore.command(name="sources", description=LORE_SUBCOMMANDS[0][1])
     @app_commands.describe(args="e.g. list | add NAME LOCATION --kind folder | show NAME")
