@@ -128,6 +128,128 @@ def _reductions(result: dict[str, Any], docs: np.ndarray, qv: np.ndarray, doc_id
                                             doc_ids, val_ids, qrels)
 
 
+def _open_db(work: Path) -> tuple[Any, Any]:
+    from bot.db import migrate
+    from bot.db.embedded import start_embedded
+    from bot.db.session import connect
+    from bot.settings import load_settings
+
+    pg = work / "pg"
+    pg.mkdir(exist_ok=True)
+    os.chmod(pg, 0o755)
+    url = start_embedded(pg)
+    migrate.upgrade(url, embedding_dim=384)
+    settings = load_settings(_env_file=None, lorebot_data_dir=work / "data", database_url=url,
+                             embedding_precision="fp32")
+    return settings, connect(settings)
+
+
+def _load_chunks(settings: Any, db: Any, folder: str, data: Any, doc_ids: list[str],
+                 base_docs: np.ndarray) -> dict[int, str]:
+    """The corpus as one chunk per document (H2's eval writer), vectors from the numpy cache."""
+    from sqlalchemy import text
+
+    from knowledge.embeddings import embedder_from_settings, text_hash
+    from knowledge.evaluation import beir_documents, write_corpus
+    from knowledge.store.search import vector_literal
+
+    embedder = embedder_from_settings(settings)
+    with db.session() as s:
+        have = s.execute(text("SELECT count(*) FROM chunks")).scalar_one()
+    if have != len(doc_ids):
+        with db.session() as s:
+            rows = [{"m": embedder.model_id, "h": text_hash(data.corpus[d]), "e": vector_literal(v)}
+                    for d, v in zip(doc_ids, base_docs, strict=True)]
+            s.execute(text("INSERT INTO embedding_cache (model, text_hash, embedding) VALUES "
+                           "(:m, :h, CAST(:e AS vector)) ON CONFLICT DO NOTHING"), rows)
+        from knowledge.evaluation import load_beir as parse
+
+        with db.session() as s:
+            write_corpus(session=s, embedder=embedder, collection="scifact", source="scifact",
+                         docs=beir_documents(parse(Path(folder), split="train")))
+    with db.session() as s:
+        rows = s.execute(text("SELECT c.id, d.external_id FROM chunks c "
+                              "JOIN documents d ON d.id = c.document_id")).all()
+    return {int(c): str(e) for c, e in rows}
+
+
+def _run_space(db: Any, space: Any, qvecs: np.ndarray, val_ids: list[str], queries: dict[str, str],
+               qrels: dict[str, dict[str, int]], chunk_doc: dict[int, str]) -> dict[str, Any]:
+    from knowledge.store import spaces
+    from knowledge.store.search import SearchParams
+
+    out: dict[str, Any] = {}
+    for mode in ("vector", "hybrid"):
+        params = SearchParams(collections=["scifact"], mode=mode, top_k=10, candidates=50, ef_search=100)
+        rankings: dict[str, list[str]] = {}
+        lat: list[float] = []
+        with db.session() as s:
+            for qid, qv in zip(val_ids, qvecs, strict=True):
+                t0 = time.perf_counter()
+                hits = spaces.search_space(session=s, space=space, params=params,
+                                           query_text=queries[qid], query_vector=qv)
+                lat.append((time.perf_counter() - t0) * 1000)
+                rankings[qid] = [chunk_doc[h.chunk_id] for h in hits]
+        scores = metrics.score_rankings(rankings, {q: qrels[q] for q in val_ids})
+        out[mode] = {**{k: round(v, 4) for k, v in scores.items() if k != "queries"},
+                     "p50_ms": round(float(np.percentile(lat, 50)), 2),
+                     "p95_ms": round(float(np.percentile(lat, 95)), 2)}
+    with db.session() as s:
+        out.update(spaces.storage_bytes(session=s, space=space))
+    return out
+
+
+def stage_db(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> None:
+    """Hybrid and vector nDCG@10 through SQL, index size and latency, per vector space."""
+    from knowledge.store import spaces
+
+    data = load_beir(args.data, split=args.split)
+    qids = sorted(data.qrels)
+    _, val_ids = stable_split(qids, validation_fraction=args.validation_fraction)
+    doc_ids = sorted(data.corpus)
+    base_docs = np.load(work / "corpus_base.npy")
+    ad_docs = np.load(work / "corpus_adapted.npy")
+    base_q = np.load(work / "queries_val_base.npy")
+    ad_q = np.load(work / "queries_val_adapted.npy")
+    settings, db = _open_db(work)
+    chunk_doc = _load_chunks(settings, db, args.data, data, doc_ids, base_docs)
+    doc_chunk = {d: c for c, d in chunk_doc.items()}
+    chunk_ids = [doc_chunk[d] for d in doc_ids]
+    pca = {n: reduce.fit_pca(base_docs, n) for n in (256, 128)}
+    plans: list[tuple[str, str, np.ndarray, np.ndarray]] = [
+        ("adapted", "vector", ad_docs, ad_q),
+        ("base-half", "halfvec", base_docs, base_q),
+        ("base-pca256", "vector", pca[256].apply(base_docs), pca[256].apply(base_q)),
+        ("base-pca128", "vector", pca[128].apply(base_docs), pca[128].apply(base_q)),
+        ("base-pca128-half", "halfvec", pca[128].apply(base_docs), pca[128].apply(base_q)),
+        ("adapted-half", "halfvec", ad_docs, ad_q),
+    ]
+    table: dict[str, Any] = {}
+    table["base"] = _run_space(db, spaces.VectorSpace("base"), base_q, val_ids, data.queries,
+                               data.qrels, chunk_doc)
+    log.info("base: %s", table["base"])
+    for name, storage, docs, qv in plans:
+        space = spaces.VectorSpace(name, table=spaces.table_for(name), storage=storage,
+                                   dimension=docs.shape[1])
+        t0 = time.perf_counter()
+        with db.session() as s:
+            spaces.drop_space(session=s, space=space)
+            spaces.create_space(session=s, space=space)
+            spaces.write_vectors(session=s, space=space, chunk_ids=chunk_ids, vectors=docs)
+        t1 = time.perf_counter()
+        with db.session() as s:
+            spaces.build_index(session=s, space=space)
+        t2 = time.perf_counter()
+        table[name] = _run_space(db, space, qv, val_ids, data.queries, data.qrels, chunk_doc)
+        table[name].update(load_s=round(t1 - t0, 1), index_build_s=round(t2 - t1, 1))
+        log.info("%s: %s", name, table[name])
+    result["db"] = {"validation_queries": len(val_ids), "chunks": len(chunk_ids),
+                    "search": "one SQL statement (knowledge.store.search), top 10 of 50 candidates, "
+                              "ef_search 100; latency is the SQL only (query embedding excluded)",
+                    "spaces": table}
+    db.dispose()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/eval/scifact-train"))
@@ -156,8 +278,6 @@ def main() -> None:
         stage_model(args, work, result)
         out.write_text(json.dumps(result, indent=2, default=str))
     if args.stage in ("db", "all"):
-        from benchmarks.bench_adaptation_db import stage_db
-
         stage_db(args, work, result)
     result["wall_s"] = round(time.perf_counter() - t0, 1)
     out.write_text(json.dumps(result, indent=2, default=str))

@@ -68,6 +68,13 @@ class VectorSpace:
         return f"{self.storage}_cosine_ops"
 
 
+def _as_array(value: Any) -> np.ndarray:
+    # pgvector's psycopg loader returns numpy arrays for vector, Vector objects for some casts.
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
 def table_for(version: str) -> str:
     """``chunk_vectors_<slug>`` for a version name (any text; the slug is a safe identifier)."""
     slug = re.sub(r"[^a-z0-9]+", "_", version.lower()).strip("_")[:40] or "v"
@@ -165,7 +172,7 @@ def read_vectors(
     rows = raw_connection(session).execute(sql).fetchall()
     if not rows:
         return [], np.zeros((0, space.dimension), dtype=np.float32)
-    return [int(r[0]) for r in rows], np.stack([np.asarray(r[1], dtype=np.float32) for r in rows])
+    return [int(r[0]) for r in rows], np.stack([_as_array(r[1]) for r in rows])
 
 
 def storage_bytes(*, session: Session, space: VectorSpace) -> dict[str, int]:
@@ -256,4 +263,4 @@ def vectors_for_ids(
     else:
         sql = f"SELECT chunk_id, {space.column}::vector FROM {space.table} WHERE chunk_id = ANY(%s)"
     rows = raw_connection(session).execute(sql, ([int(c) for c in chunk_ids],)).fetchall()
-    return {int(r[0]): np.asarray(r[1], dtype=np.float32) for r in rows}
+    return {int(r[0]): _as_array(r[1]) for r in rows}
