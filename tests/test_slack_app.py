@@ -195,6 +195,20 @@ def test_slash_command_is_acked_in_the_request_and_answered_after(core, slack_se
     assert [b["action_id"] for b in buttons] == [render.VOTE_UP, render.VOTE_DOWN, render.SHARE]
 
 
+def test_acks_never_wait_for_answers_in_progress(core, slack_settings, stand_in, answerer):
+    # More commands than bolt has listener threads, all answers blocked: every one is still acked.
+    app = _app(core, slack_settings, stand_in, process_before_response=False)
+    answerer.gate = threading.Event()
+    for i in range(12):
+        resp = dispatch(app, slash_body(f"question {i}?", response_url=stand_in.response_url()),
+                        content_type=FORM)
+        assert resp.status == 200 and f"question {i}?" in json.loads(resp.body)["text"]
+    assert stand_in.responses() == []
+    answerer.gate.set()
+    assert stand_in.wait_for(lambda: len(stand_in.responses()) == 12)
+    app.lorebot_listeners.close()
+
+
 def test_share_button_posts_the_ephemeral_answer_to_the_channel(app, stand_in, core):
     response_url = stand_in.response_url()
     dispatch(app, slash_body("how do we deploy?", response_url=response_url), content_type=FORM)

@@ -54,5 +54,8 @@ def create_app(
         name="lorebot",
         logger=logging.getLogger("slack_bolt.lorebot"),
     )
-    SlackListeners(core, settings).register(app)
+    listeners = SlackListeners(core, settings, inline=process_before_response)
+    listeners.register(app)
+    # ``lorebot serve`` drains in-flight answers on shutdown through this.
+    app.lorebot_listeners = listeners  # type: ignore[attr-defined]
     return app

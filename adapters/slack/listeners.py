@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -37,6 +38,7 @@ APOLOGY = ("Sorry, something went wrong while answering. Please try again in a m
 TRUNCATED = "Your message was long, so I used only its first {n:,} characters."
 _ADMIN_TTL_S = 600.0
 _SHARE_CACHE = 512
+ANSWER_WORKERS = 8
 
 
 def new_reference() -> str:
@@ -72,9 +74,15 @@ class PlatformAdmins:
 class SlackListeners:
     """The listeners of one bolt ``App``; holds the core and the little state Slack needs."""
 
-    def __init__(self, core: LoreBot, settings: Settings) -> None:
+    def __init__(self, core: LoreBot, settings: Settings, *, inline: bool = False,
+                 workers: int = ANSWER_WORKERS) -> None:
         self.core = core
         self.settings = settings
+        # Answers take seconds; run them on a pool of their own so bolt's listener threads stay
+        # free to acknowledge the next command within Slack's 3 s (``inline`` is for tests).
+        self._inline = inline
+        self._pool = None if inline else ThreadPoolExecutor(max_workers=workers,
+                                                            thread_name_prefix="lorebot-slack")
         self.admins = PlatformAdmins()
         # Ephemeral slash answers are not in any channel; keep them so "Share" can post them.
         self._shareable: OrderedDict[str, Answer] = OrderedDict()
@@ -93,6 +101,25 @@ class SlackListeners:
         app.error(self.on_error)
 
     # ------------------------------------------------------------------ helpers
+
+    def defer(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Run slow work after the acknowledgement; failures are logged, never lost silently."""
+        if self._pool is None:
+            fn(*args, **kwargs)
+            return
+
+        def run() -> None:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                log.exception("Slack background work failed")
+
+        self._pool.submit(run)
+
+    def close(self, wait: bool = True) -> None:
+        """Finish (or drop, ``wait=False``) the answers in progress; for shutdown."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     def _first_time(self, event_id: str | None) -> bool:
         """Claim the event across replicas; a retried delivery gets False."""
@@ -214,7 +241,7 @@ class SlackListeners:
         if msg is None or msg.channel.is_dm or not self._first_time(msg.event_id):
             return
         thread = msg.thread_id or msg.message_id
-        self.answer_message(client, msg, reply_thread=thread, context_thread=thread)
+        self.defer(self.answer_message, client, msg, reply_thread=thread, context_thread=thread)
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext,
                    client: WebClient) -> None:
@@ -223,7 +250,8 @@ class SlackListeners:
             return
         if msg.channel.is_dm:
             if self._first_time(msg.event_id):
-                self.answer_message(client, msg, reply_thread=msg.thread_id, context_thread=msg.thread_id)
+                self.defer(self.answer_message, client, msg, reply_thread=msg.thread_id,
+                           context_thread=msg.thread_id)
             return
         # In channels only thread follow-ups come through here; mentions are app_mention's.
         if not msg.thread_id or msg.mentioned or self.settings.slack_thread_followups != "always":
@@ -235,7 +263,8 @@ class SlackListeners:
                                        thread=msg.thread_id):
             return
         if self._first_time(msg.event_id):
-            self.answer_message(client, msg, reply_thread=msg.thread_id, context_thread=msg.thread_id)
+            self.defer(self.answer_message, client, msg, reply_thread=msg.thread_id,
+                       context_thread=msg.thread_id)
 
     # ------------------------------------------------------------------ feedback
 
@@ -302,11 +331,15 @@ class SlackListeners:
             return
         if cmd.kind == "admin":
             ack()
-            self._admin(cmd, respond, client)
+            self.defer(self._admin, cmd, respond, client)
             return
         question, truncated = translate.limit_question(cmd.text)
         # Slack drops a command not acknowledged within 3 s: ack first, answer after.
         ack(response_type="ephemeral", text=f"Looking up: _{render.to_mrkdwn(question[:200])}_")
+        self.defer(self._answer_slash, cmd, question, truncated, respond, client)
+
+    def _answer_slash(self, cmd: translate.SlashCommand, question: str, truncated: bool, respond: Respond,
+                      client: WebClient) -> None:
         ref = new_reference()
         with bind_request_id(ref):
             try:
