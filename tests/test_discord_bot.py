@@ -313,9 +313,12 @@ async def test_admin_command_refused_to_a_member_and_run_for_admins(
     await env.slash("lore", _lore("sources", "list"), member=configured)
     as_configured = env.captured.followups[-1]["content"]
     assert "admins only" not in as_server_admin and "admins only" not in as_configured
+    await env.slash("lore", _lore("reindex", "--all"), member=configured)
+    reindexed = env.captured.followups[-1]["content"]
+    assert "unknown command" not in reindexed and "admins only" not in reindexed
     with database.session() as session:
         rows = session.execute(select(AuditLog.actor, AuditLog.allowed).order_by(AuditLog.id)).all()
-    assert [allowed for _, allowed in rows] == [False, True, True]
+    assert [allowed for _, allowed in rows] == [False, True, True, True]
     assert all(a.startswith("discord:") for a, _ in rows)
 
 

@@ -134,6 +134,7 @@ def test_mentions_commands_and_thread_names() -> None:
     assert translate.strip_mentions("<@999> hi", 123) == "<@999> hi"
     assert translate.command_text("sources", "  add docs ./docs ") == "sources add docs ./docs"
     assert translate.command_text("status", None) == "status"
+    assert translate.command_text("reindex", "--all") == "sources reindex --all"
     assert translate.thread_name("x" * 300).endswith("…") and len(translate.thread_name("x" * 300)) == 90
     assert translate.thread_name("   ") == "lorebot answer"
     assert translate.is_platform_admin(discord.Permissions(manage_guild=True))

@@ -115,9 +115,15 @@ def interaction_channel(interaction: discord.Interaction) -> tuple[ChannelRef, s
     return ref, thread
 
 
+# Discord gives reindexing its own subcommand; the router files it under ``sources``.
+_ROUTER_WORDS = {"reindex": "sources reindex"}
+
+
 def command_text(subcommand: str, arguments: str | None) -> str:
-    """The router's words for a ``/lore`` subcommand: ``/lore sources args:list`` -> ``sources list``."""
-    return f"{subcommand} {(arguments or '').strip()}".strip()
+    """The router's words for a ``/lore`` subcommand: ``/lore sources args:list`` -> ``sources list``,
+    ``/lore reindex args:--all`` -> ``sources reindex --all``."""
+    words = _ROUTER_WORDS.get(subcommand, subcommand)
+    return f"{words} {(arguments or '').strip()}".strip()
 
 
 def thread_name(question: str, limit: int = 90) -> str:
