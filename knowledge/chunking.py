@@ -20,6 +20,7 @@ HEADING_SEPARATOR = " > "
 CHUNKER_VERSION = "1"  # part of each document's content hash: a new chunker re-chunks everything
 
 _FENCE = re.compile(r"^(```|~~~)")
+_HEADING_ONLY = re.compile(r"^\s*#{1,6} [^\n]*\s*$")
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _HTML_TAG = re.compile(r"<(?:html|body|main|article|h[1-6]|p|div|pre|ul|ol|li|br)\b", re.I)
 _STRUCTURED = {"text/markdown", "text/html", "text/x-rst"}
@@ -140,7 +141,9 @@ def _split_section(
             pieces.extend(_code_splitter(chunk_size, overlap, count).split_text(block))
         else:
             pieces.extend(_prose_splitter(chunk_size, overlap, count).split_text(block))
-    return _pack(pieces, count, chunk_size)
+    packed = _pack(pieces, count, chunk_size)
+    # A lone heading line says nothing the chunk's heading path does not already say.
+    return [p for p in packed if not _HEADING_ONLY.match(p)] or packed
 
 
 def _blocks(body: str) -> list[tuple[str, bool]]:
