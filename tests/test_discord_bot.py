@@ -3,6 +3,7 @@ real Postgres: answers, threads, votes, buttons and admin commands."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -316,9 +317,18 @@ async def test_admin_command_refused_to_a_member_and_run_for_admins(
     await env.slash("lore", _lore("reindex", "--all"), member=configured)
     reindexed = env.captured.followups[-1]["content"]
     assert "unknown command" not in reindexed and "admins only" not in reindexed
+    # a long command answers "started" at once and reports completion in the same place later
+    for _ in range(100):
+        if any("finished" in f.get("content", "") for f in env.captured.followups):
+            break
+        await asyncio.sleep(0.05)
+        await env.settle()
+    finished = [f for f in env.captured.followups if "reindex finished" in f.get("content", "")]
+    assert len(finished) == 1 and finished[0]["flags"] & 64
     with database.session() as session:
         rows = session.execute(select(AuditLog.actor, AuditLog.allowed).order_by(AuditLog.id)).all()
-    assert [allowed for _, allowed in rows] == [False, True, True, True]
+    # refused, two runs of list, and the reindex (audited when started and when finished)
+    assert [allowed for _, allowed in rows] == [False, True, True, True, True]
     assert all(a.startswith("discord:") for a, _ in rows)
 
 
