@@ -116,9 +116,9 @@ def create_bot(settings: Settings | None = None, core: LoreBot | None = None, *,
         intents=intents_for(settings),
         help_command=None,
         tree_cls=LoreTree,
+        # Answers quote documents; never let a quoted "@everyone" or role mention ping anyone.
         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True,
                                                  replied_user=False),
-        # Answers are public text; never let a quoted answer ping @everyone.
     )
     bot.settings = settings
     bot._core = core
