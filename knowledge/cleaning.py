@@ -54,7 +54,7 @@ _CRUMB_SEPARATOR = re.compile(r"\s+(?:>|»|›|/|→)\s+")
 
 # An assignment whose value was redacted says nothing once the value is gone.
 _REDACTED_ASSIGNMENT = re.compile(
-    r"[\w.\"'-]*\s*(?::=|=>|[:=])\s*[\"'`]?" + PLACEHOLDER_RE.pattern + r"[\"'`]?"
+    r"(?<![\w.\"'-])[\w.\"'-]{0,80}\s*(?::=|=>|[:=])\s*[\"'`]?" + PLACEHOLDER_RE.pattern + r"[\"'`]?"
 )
 _MEANINGFUL_WORD = re.compile(r"[^\W\d_]{2,}")
 MIN_MEANINGFUL_WORDS = 3

@@ -43,7 +43,7 @@ def shannon_entropy(value: str) -> float:
 
 # Values people write in docs *instead of* a secret; redacting them only hurts the docs.
 _NOT_A_SECRET = re.compile(
-    r"^(?:\*+|x+|\.+|<[^>]*>|\{\{.*\}\}|\$\{?[\w.]+\}?|%\(?\w+\)?s?|"
+    r"^(?:\*+|x+|\.+|<[^>]*>|\{\{.*\}\}|\{[\w.]*\}|\$\{?[\w.]+\}?|%\(?\w+\)?s?|"
     r"(?:your|my|the)?[-_]?(?:password|passwd|pass|secret|token|key|api[-_]?key|changeme|"
     r"change[-_]me|placeholder|example|redacted|none|null|true|false|undefined|required|optional)s?)$",
     re.IGNORECASE,
@@ -64,6 +64,7 @@ _PRIVATE_KEY = re.compile(
 )
 _SLACK_WEBHOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{10,}")
 _SLACK_TOKEN = re.compile(r"\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})")
+_HF_TOKEN = re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")
 _GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})")
 _OPENAI_KEY = re.compile(r"(?<![\w-])sk-[A-Za-z0-9_-]{20,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -80,7 +81,7 @@ _URL_PASSWORD = re.compile(r"(?P<head>(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{
 # costs a scan per character on long dotted strings (minified code).
 _ASSIGNMENT = re.compile(
     r"(?<![\w.-])(?P<key>[\w.-]{1,60})"
-    r"(?P<sep>[\"']?\s*(?::=|=>|[:=])\s*)"
+    r"(?P<sep>[\"']?[ \t]*(?::=|=>|[:=])[ \t]*)"
     r"(?P<quote>[\"'`]?)(?P<value>[A-Za-z0-9_\-+/=.~!@#$%^&*?]{6,})(?P=quote)"
     r"(?=[\s,;)}\]]|$)",
 )
@@ -90,9 +91,18 @@ _SECRET_KEY = re.compile(
     r"credentials?)\Z",
     re.IGNORECASE,
 )
+_USERINFO_BEFORE = re.compile(r"://[^\s/@:]*:\Z")
 _EMAIL = re.compile(r"(?<![\w.%+-])(?<!://)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# Unquoted values that are code, not literals: attribute access, snake_case variables, and
+# names ending in the secret word (client_secret = client_secret).
+_REFERENCE = re.compile(
+    r"[A-Za-z_]\w*(?:\.\w+)+|(?-i:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)|"
+    r"[A-Za-z_]\w*_(?:password|passwd|pwd|secret|token|key|credentials?)",
+    re.IGNORECASE,
+)
+_TYPE_NAME = re.compile(r"(?:[A-Z][a-z]{2,}){2,}")
 _WORD = re.compile(r"[A-Za-z][a-z]*[.,!?]?")
-_PHONE_INTL = re.compile(r"(?<![\w+.])\+\d[\d ().-]{6,20}\d(?![\w.]*\d)")
+_PHONE_INTL = re.compile(r"(?<![\w+.-])\+\d[\d ().-]{6,20}\d(?![\w.]*\d)")
 _PHONE_NA = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)")
 
 
@@ -114,18 +124,28 @@ def _assignment(m: re.Match[str]) -> str | None:
     value = m.group("value")
     if _looks_like_placeholder(value) or value.lower() == m.group("key").lower():
         return None
-    if not m.group("quote") and re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+", value):
-        return None  # attribute access in code (settings.api_key), not a literal
+    if not m.group("quote") and _REFERENCE.fullmatch(value):
+        return None  # a variable or attribute in code (settings.api_key, client_secret), not a literal
+    if _TYPE_NAME.fullmatch(value):
+        return None  # password: SecretStr, credential: TokenCredential
     # after "Password:" in prose comes a word; after "DB_PASSWORD=" in config comes the value
     wordlike = bool(_WORD.fullmatch(value))
     prose_separator = ":" in m.group("sep") and ":=" not in m.group("sep")
     if key.group("word").lower() in {"password", "passwd", "passphrase", "pwd"}:
         secret_like = shannon_entropy(value) >= 2.3 and not (wordlike and prose_separator)
     else:
-        secret_like = len(value) >= 12 and shannon_entropy(value) >= 3.0 and not wordlike
+        # generated tokens mix digits or cases; "tokenizer.ggml.bos_token_id" does neither
+        mixed = any(c.isdigit() for c in value) or (value.lower() != value and value.upper() != value)
+        secret_like = len(value) >= 12 and shannon_entropy(value) >= 3.0 and mixed and not wordlike
     if not secret_like:
         return None
     return m.group("key") + m.group("sep") + m.group("quote") + placeholder("secret") + m.group("quote")
+
+
+def _slack_token(m: re.Match[str]) -> str | None:
+    if not any(c.isdigit() for c in m.group(0)):
+        return None  # xoxb-REPLACE-ME, xoxb-your-token: real ones carry numeric ids
+    return placeholder("slack_token")
 
 
 def _openai_key(m: re.Match[str]) -> str | None:
@@ -146,6 +166,8 @@ def _email(m: re.Match[str]) -> str | None:
     local = m.group(0).split("@", 1)[0]
     if local.lower() == "git":  # git@github.com:org/repo is a clone address, not a person
         return None
+    if _USERINFO_BEFORE.search(m.string, max(0, m.start() - 200), m.start()):
+        return None  # the password@host part of scheme://user:password@host
     return placeholder("email")
 
 
@@ -153,8 +175,9 @@ def _email(m: re.Match[str]) -> str | None:
 _RULES: list[tuple[str, re.Pattern[str], _Replacer]] = [
     ("private_key", _PRIVATE_KEY, _whole("private_key")),
     ("slack_webhook", _SLACK_WEBHOOK, _whole("slack_webhook")),
-    ("slack_token", _SLACK_TOKEN, _whole("slack_token")),
+    ("slack_token", _SLACK_TOKEN, _slack_token),
     ("github_token", _GITHUB_TOKEN, _whole("github_token")),
+    ("huggingface_token", _HF_TOKEN, _whole("huggingface_token")),
     ("openai_key", _OPENAI_KEY, _openai_key),
     ("jwt", _JWT, _whole("jwt")),
     ("aws_access_key", _AWS_KEY_ID, _whole("aws_access_key")),

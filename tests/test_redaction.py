@@ -13,6 +13,7 @@ AWS_ID = "AKIA" + "IOSFODNN7EXAMPLQ"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEK9Z"  # 40 characters
 GITHUB = "ghp_" + "1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R"
 GITHUB_PAT = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"
+HF_BODY = "94wBhPGp6KrrTH3" + "KDchhKpRxZwd6dmHWLL"
 OPENAI = "sk-" + "proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ."
        + "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
@@ -30,6 +31,8 @@ PRIVATE_KEY = (
         (f"key id {AWS_ID} in us-east-1", "aws_access_key", AWS_ID),
         (f"aws_secret_access_key = {AWS_SECRET}", "aws_secret", AWS_SECRET),
         (f"clone with {GITHUB}", "github_token", GITHUB),
+        (f"HF_TOKEN=hf_{HF_BODY}", "huggingface_token", HF_BODY),
+        ('token = "aB3_xY9_Qz7_kLm2"', "secret", "aB3_xY9_Qz7_kLm2"),
         (f"fine-grained: {GITHUB_PAT}", "github_token", GITHUB_PAT),
         (f"OPENAI_API_KEY={OPENAI}", "openai_key", OPENAI),
         (f"Authorization: Bearer {JWT}", "jwt", JWT),
@@ -98,6 +101,13 @@ def test_settings_switch_email_and_phone_redaction(unit_settings) -> None:
         'postgresql://user:password@localhost/db is the example URL, "sk-learn" is not a key.',
         "Order number 1234567 shipped on 2023-11-29; call extension 4521.",
         "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "self.signing_secret = signing_secret\nself.bot_refresh_token = bot_refresh_token",
+        'proxy = "http://{username}:{password}@{hostname}:{port}" or http://user:pass@proxy.example.com',
+        "Put xoxb-REPLACE-ME (or xoxb-your-bot-token) into SLACK_BOT_TOKEN.",
+        "pixels_per_token = temporal_factor * factor**2\nif use_token:\n    abs_pos_embeddings = x[:, 1:]",
+        "api_key = DEFAULT_API_KEY_NAME; self.pad_token = eos_token_id",
+        "list('-+0123456789.')",
+        '"bos_token": "tokenizer.ggml.bos_token_id", password: SecretStr, credential: TokenCredential',
     ],
 )
 def test_ordinary_technical_text_is_not_redacted(text: str) -> None:
