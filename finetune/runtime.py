@@ -30,6 +30,7 @@ class RewriterLike(Protocol):
 
 
 Loader = Callable[[Path], RewriterLike]
+Lookup = Callable[[Database, "str | None"], "tuple[str, Path] | None"]
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,10 @@ def count_rejection(reason: str) -> None:
 
 
 class StyleRuntime:
-    def __init__(self, *, loader: Loader | None = None, refresh_s: float = REFRESH_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, loader: Loader | None = None, lookup: Lookup | None = None,
+                 refresh_s: float = REFRESH_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.loader = loader or _default_loader
+        self.lookup = lookup or (lambda db, scope: registry.active(db=db, scope=scope))
         self.refresh_s = refresh_s
         self.clock = clock
         self._lock = threading.Lock()
@@ -84,13 +86,13 @@ class StyleRuntime:
             self._active.clear()
 
     def _active_for(self, db: Database, scope: str | None) -> tuple[str, Path] | None:
-        key = (db.url, scope)
+        key = (getattr(db, "url", ""), scope)
         now = self.clock()
         with self._lock:
             cached = self._active.get(key)
             if cached is not None and now - cached[0] < self.refresh_s:
                 return cached[1]
-        found = registry.active(db=db, scope=scope)
+        found = self.lookup(db, scope)
         with self._lock:
             self._active[key] = (now, found)
         return found

@@ -260,13 +260,25 @@ def test_corrupted_model_folder_falls_back_to_the_draft(settings, database) -> N
 
 
 def test_maybe_retrain_waits_for_enough_new_feedback(settings, database) -> None:
-    _seed(database, settings, 0, 10)
-    low = settings.model_copy(update={"style_retrain_min_examples": 1000})
-    assert api.maybe_retrain(settings=low, db=database) is None
+    _seed(database, settings)
+    waiting = settings.model_copy(update={"style_retrain_min_examples": 1000})
+    assert api.maybe_retrain(settings=waiting, db=database) is None
     assert api.list_versions(db=database) == []
     with database.session() as s:
-        assert records.count_labelled_since(session=s, since=None) == 10
-        assert s.get(Interaction, _iid(0)) is not None
+        assert records.count_labelled_since(session=s, since=None) == len(TOPICS) * 2
+
+    due = settings.model_copy(update={"style_retrain_min_examples": 5})
+    first = api.maybe_retrain(settings=due, db=database)
+    assert first is not None and [v["version"] for v in api.list_versions(db=database)] == [
+        first.version]
+    # Nothing new since that model: no second training.
+    assert api.maybe_retrain(settings=due, db=database) is None
+    with database.session() as s:
+        upsert_vote(session=s, interaction_id=_iid(1), user_hash="late-voter", value=1,
+                    signal="reaction")
+        assert records.count_labelled_since(
+            session=s, since=records.latest_style_model(session=s).created_at) == 1
+        assert s.get(Interaction, _iid(1)) is not None
 
 
 def _tiny_gpt2(folder: Path) -> Path:
