@@ -57,6 +57,7 @@ _REDACTED_ASSIGNMENT = re.compile(
     r"(?<![\w.\"'-])[\w.\"'-]{0,80}\s*(?::=|=>|[:=])\s*[\"'`]?" + PLACEHOLDER_RE.pattern + r"[\"'`]?"
 )
 _MEANINGFUL_WORD = re.compile(r"[^\W\d_]{2,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 MIN_MEANINGFUL_WORDS = 3
 
 
@@ -113,7 +114,9 @@ def is_effectively_empty(text: str) -> bool:
     redacted settings are set aside (a ``.env`` file of tokens leaves nothing worth indexing)."""
     remaining = _REDACTED_ASSIGNMENT.sub(" ", text)
     remaining = PLACEHOLDER_RE.sub(" ", remaining)
-    return len(_MEANINGFUL_WORD.findall(remaining)) < MIN_MEANINGFUL_WORDS
+    # Chinese and Japanese put no spaces between words: count their characters in pairs instead.
+    words = sum(max(1, len(_CJK.findall(word)) // 2) for word in _MEANINGFUL_WORD.findall(remaining))
+    return words < MIN_MEANINGFUL_WORDS
 
 
 def skip_reason(doc: Document, report: RedactionReport) -> str | None:

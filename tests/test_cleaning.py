@@ -103,3 +103,6 @@ def test_boilerplate_only_page_is_flagged_without_secrets(unit_settings) -> None
 def test_short_real_text_with_a_secret_is_not_empty() -> None:
     assert not is_effectively_empty("Rotate the key [REDACTED:aws_access_key] every quarter.")
     assert is_effectively_empty("token: [REDACTED:secret]\n\n---")
+    assert not is_effectively_empty("部署前请先运行测试")  # no spaces, still a sentence
+    assert not is_effectively_empty("Развёртывание по вторникам.")
+    assert is_effectively_empty("")
