@@ -101,3 +101,9 @@ def test_acknowledgements_are_not_questions() -> None:
         assert translate.is_acknowledgement(text), text
     for text in ("thanks, and how do I roll back?", "ok but why?", "what about staging"):
         assert not translate.is_acknowledgement(text), text
+
+
+def test_untidy_cleaning_keeps_code_indentation() -> None:
+    raw = "```\ndef f():\n    return 1\n```\n\n\n\nsee &lt;this&gt;"
+    assert translate.clean_text(raw, tidy=False) == "```\ndef f():\n    return 1\n```\n\nsee <this>"
+    assert "    return" not in translate.clean_text(raw)

@@ -196,7 +196,7 @@ class SlackHistorySource:
                 days[_dt(ts).date().isoformat()].append(message)
         for day, messages in sorted(days.items()):
             messages.sort(key=lambda m: float(m["ts"]))
-            lines = [translate.clean_text(m.get("text", "")) for m in messages]
+            lines = [translate.clean_text(m.get("text", ""), tidy=False) for m in messages]
             text = "\n\n".join(line for line in lines if line)
             if not text:
                 continue
@@ -221,7 +221,7 @@ class SlackHistorySource:
         if not messages:
             return None
         messages.sort(key=lambda m: float(m["ts"]))
-        lines = [translate.clean_text(m.get("text", "")) for m in messages]
+        lines = [translate.clean_text(m.get("text", ""), tidy=False) for m in messages]
         first = lines[0].split("\n", 1)[0]
         return Document(
             external_id=f"{channel}/thread/{ts}",

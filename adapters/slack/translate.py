@@ -41,9 +41,10 @@ def mentions(text: str, bot_user_id: str | None) -> bool:
     return bool(bot_user_id) and f"<@{bot_user_id}" in (text or "")
 
 
-def clean_text(text: str, bot_user_id: str | None = None) -> str:
+def clean_text(text: str, bot_user_id: str | None = None, *, tidy: bool = True) -> str:
     """Slack's wire format to what a person typed: the bot's own mention removed, other
-    mentions and links shown readably, entities unescaped, whitespace tidied."""
+    mentions and links shown readably, entities unescaped, whitespace tidied (``tidy=False``
+    keeps spacing and blank lines, e.g. the indentation of code in indexed history)."""
     text = text or ""
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>:?", " ", text)
@@ -54,6 +55,8 @@ def clean_text(text: str, bot_user_id: str | None = None) -> str:
     text = _LINK.sub(lambda m: m.group(1) if not m.group(2) or m.group(2) == m.group(1)
                      else f"{m.group(2)} ({m.group(1)})", text)
     text = html.unescape(text)
+    if not tidy:
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip()
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
 
