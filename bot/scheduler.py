@@ -266,6 +266,29 @@ class Scheduler:
 
     def run_source(self, source_id: int, name: str, schedule: str) -> str:
         """The job body: ingest ``name`` if no replica is on it and it is still due."""
+        outcome = self._run_source(source_id, name, schedule)
+        if outcome in ("ran", "not-due"):
+            self._reanchor(source_id, schedule)
+        return outcome
+
+    def _reanchor(self, source_id: int, schedule: str) -> None:
+        """Line the job's next fire time up with the last finished run (from any replica).
+
+        Without this an interval job keeps the phase it got at start-up, so after a catch-up
+        run, a manual reindex or another replica's run it would fire while not yet due, skip,
+        and wait almost a whole extra period.
+        """
+        job = self._aps.get_job(f"{SOURCE_JOB_PREFIX}{source_id}")
+        if job is None:
+            return
+        with self.db.session() as s:
+            last_run = stats.last_run_started(session=s, source_id=source_id)
+        try:
+            job.reschedule(self._trigger(schedule, last_run, datetime.now(UTC)))
+        except ValueError:
+            log.exception("could not reschedule source %s", source_id)
+
+    def _run_source(self, source_id: int, name: str, schedule: str) -> str:
         with advisory_lock(self.db, source_id) as got:
             if not got:
                 return self._outcome(name, "busy")

@@ -182,3 +182,18 @@ def test_retraining_is_offered_to_the_fine_tuning_module_by_one_replica(schedule
     assert len(calls) == 1
     scheduler.settings = scheduler.settings.model_copy(update={"style_model_enabled": False})
     assert scheduler.maybe_retrain() is None and len(calls) == 1
+
+
+def test_after_a_run_the_job_is_lined_up_with_it(scheduler, database, tmp_path):
+    sid = add_source(database, "docs", str(make_folder(tmp_path)), "every:6h")
+    with database.session() as s:  # ran 7h ago: overdue, so the job runs at once...
+        run = sources_db.start_run(session=s, source_id=sid, trigger="schedule")
+        sources_db.finish_run(session=s, run_id=run.id, status="ok", counts={}, errors=[],
+                              timings={})
+        s.execute(update(IngestRun).values(started_at=datetime.now(UTC) - timedelta(hours=7)))
+    scheduler.start(paused=True)
+    job = f"source:{sid}"
+    assert abs((scheduler.jobs()[job] - datetime.now(UTC)).total_seconds()) < 5
+    assert scheduler.run_source(sid, "docs", "every:6h") == "ran"
+    # ...and then six hours after that run, not at the old phase (5h from now)
+    assert abs((scheduler.jobs()[job] - datetime.now(UTC)).total_seconds() - 6 * 3600) < 60
