@@ -143,9 +143,23 @@ def test_symlink_loops_terminate(tmp_path: Path, unit_settings) -> None:
 def test_missing_folder_is_a_clear_error_at_build(tmp_path: Path, unit_settings) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         FolderSource(SourceSpec(name="d", kind="folder", location=str(tmp_path / "nope")), unit_settings)
-    file = _write(tmp_path, "file.md", "x")
-    with pytest.raises(ValueError, match="is not a folder"):
-        FolderSource(SourceSpec(name="d", kind="folder", location=str(file)), unit_settings)
+
+
+def test_a_single_file_is_a_source_of_one(tree: Path, unit_settings) -> None:
+    _, items = _load(tree / "ops" / "plan.pdf", unit_settings)
+    assert list(items) == ["plan.pdf"] and isinstance(items["plan.pdf"], Document)
+
+
+def test_undecodable_file_name_is_an_error_not_a_crash(tmp_path: Path, unit_settings) -> None:
+    root = tmp_path / "names"
+    root.mkdir()
+    (root / "ok.md").write_text("# OK")
+    fd = os.open(os.fsencode(root) + b"/bad\xff.md", os.O_CREAT | os.O_WRONLY)
+    os.write(fd, b"# Bad name")
+    os.close(fd)
+    _, items = _load(root, unit_settings)
+    assert isinstance(items["ok.md"], Document)
+    assert "not valid UTF-8" in items["bad\ufffd.md"].reason
 
 
 def test_folder_removed_after_build_raises_instead_of_listing_nothing(tmp_path: Path, unit_settings) -> None:

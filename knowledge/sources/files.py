@@ -82,6 +82,8 @@ def document_from_bytes(
 def load_file(path: Path, *, root: Path, max_file_mb: float) -> Document | DocumentError:
     """One file on disk as a Document; ``external_id`` is its path relative to ``root``."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+    if not is_valid_text(rel):
+        return DocumentError(printable(rel), "file name is not valid UTF-8; rename the file to index it")
     try:
         stat = path.stat()
     except OSError as exc:
@@ -100,6 +102,19 @@ def load_file(path: Path, *, root: Path, max_file_mb: float) -> Document | Docum
         updated_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
         metadata={"path": rel},
     )
+
+
+def is_valid_text(name: str) -> bool:
+    """False for names with undecodable bytes (Python keeps them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def mtime(path: Path) -> datetime | None:

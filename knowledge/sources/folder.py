@@ -1,4 +1,4 @@
-"""A folder of files (or a glob such as ``docs/**/*.md``) as a knowledge source.
+"""A folder of files (or a glob such as ``docs/**/*.md``, or one file) as a knowledge source.
 
 ``external_id`` is the path relative to the folder (the part before the first wildcard of a
 glob), ``uri`` the file path, ``updated_at`` the mtime. ``load(since=t)`` yields only files
@@ -75,6 +75,8 @@ class FolderSource:
         self.spec = spec
         self.settings = settings
         self.root, self.pattern = split_location(spec.location)
+        if self.pattern is None and self.root.is_file():  # one file: its folder, limited to it
+            self.root, self.pattern = self.root.parent, re.compile(re.escape(self.root.name) + r"\Z")
         if not self.root.is_dir():
             what = "is not a folder" if self.root.exists() else "does not exist"
             raise ValueError(f"folder source {spec.name!r}: {self.root} {what}; check the location")

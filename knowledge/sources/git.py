@@ -142,7 +142,7 @@ class GitSource:
             out = git(self.repo, "diff", "--name-only", "-z", old, head)
         except GitError:
             return None  # history rewritten since: treat everything as changed
-        return {name for name in out.decode("utf-8", "surrogateescape").split("\0") if name}
+        return {name for name in out.decode("utf-8", "replace").split("\0") if name}
 
     def _tracked(self, head: str) -> Iterator[tuple[str, int, str]]:
         """``(blob sha, size, path)`` of every regular file at ``head`` under the prefix."""
@@ -156,7 +156,7 @@ class GitSource:
             mode, kind, sha, size = meta.split()
             if kind != b"blob" or mode == b"120000":  # submodules and symlinks are not files
                 continue
-            yield sha.decode(), int(size), raw_path.decode("utf-8", "surrogateescape")
+            yield sha.decode(), int(size), raw_path.decode("utf-8", "replace")
 
     def load(self, *, since: datetime | None = None) -> Iterator[Document | DocumentError]:
         self._complete = False
