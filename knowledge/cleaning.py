@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # Invisible characters that survive NFKC and split words for the tokenizer.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Lone surrogates (from JSON "\udcff" escapes) cannot be stored as UTF-8 at all.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -67,7 +69,7 @@ def normalise(text: str, *, code: bool = False) -> str:
     Code keeps its spacing inside lines (alignment can carry meaning); prose does not.
     """
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text.translate(_INVISIBLE))
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text.translate(_INVISIBLE)))
     lines = []
     in_fence = False
     for line in text.split("\n"):

@@ -11,6 +11,7 @@ SLACK_BOT = "xoxb-" + "2481632641-2481632641281-" + "a1B2c3D4e5F6g7H8i9J0k1L2"
 def test_normalise_applies_nfkc_and_removes_invisible_characters() -> None:
     text = "ﬁle\u00a0name\u200b is ＡＢＣ\r\nnext\tline   with   spaces  \n\n\n\nend"
     assert normalise(text) == "file name is ABC\nnext\tline with spaces\n\nend"
+    assert normalise("bad \udcff char\x00\x07") == "bad \ufffd char"
 
 
 def test_normalise_keeps_code_indentation_and_fenced_blocks() -> None:

@@ -61,6 +61,7 @@ class WebSource:
         self.urls = parse_urls(spec.location, self.options)
         self.transport = transport
         self._complete = False
+        self._whole = False
 
     @property
     def complete(self) -> bool:
