@@ -1,8 +1,10 @@
 """HTTP mode: the bolt app mounted at ``/slack/events`` on lorebot's Starlette server.
 
-Events, slash commands and interactivity all POST to the one path. Bolt's dispatch is
-synchronous (it waits for ``ack``, at most three seconds), so it runs on a worker thread to
-keep the server's event loop free for ``/healthz`` and other requests.
+Events, slash commands and interactivity all POST to the one path. This uses bolt's Starlette
+adapter (its request/response conversion) but not ``SlackRequestHandler.handle`` itself: that
+calls the synchronous ``App.dispatch`` (which waits up to three seconds for ``ack``) on the event
+loop, stalling ``/healthz`` and every other request meanwhile. Here dispatch runs on a worker
+thread. Bodies bolt cannot parse get 400 (401 if unsigned) instead of an exception.
 """
 
 from __future__ import annotations
