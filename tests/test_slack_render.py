@@ -125,6 +125,15 @@ def test_huge_answer_spans_several_messages_each_within_limits() -> None:
         assert m.text  # every message has its fallback
 
 
+def test_message_count_is_capped_with_a_truncation_note() -> None:
+    text = "\n\n".join("Sentence about retries [1]. " * 100 for _ in range(200))  # ~560k chars
+    answer = _answer(text)
+    messages = render.render_answer(answer, now=NOW, max_messages=render.RESPONSE_URL_MESSAGES)
+    assert len(messages) == render.RESPONSE_URL_MESSAGES
+    last = json.dumps(messages[-1].blocks)
+    assert "answer truncated" in last and render.VOTE_UP in last
+
+
 def test_sources_link_title_heading_and_freshness() -> None:
     answer = _answer("Install with pip [1]. Configure via env [2].", [
         _cite(1, title="Install | guide", uri="https://docs.example.org/install?a=1&b=2"),

@@ -351,12 +351,13 @@ class SlackListeners:
                 return
             if self.settings.slack_slash_ephemeral:
                 self._remember_shareable(answer)
-                for message in render.render_answer(answer, share=True):
+                for message in render.render_answer(answer, share=True,
+                                                    max_messages=render.RESPONSE_URL_MESSAGES):
                     respond(text=message.text, blocks=message.blocks, response_type="ephemeral",
                             replace_original=False)
                 return
             footer = f"Asked by <@{cmd.user.user_id}> with /lore"
-            messages = render.render_answer(answer, footer=footer)
+            messages = render.render_answer(answer, footer=footer, max_messages=render.RESPONSE_URL_MESSAGES)
             try:
                 self._attach(answer, self._post(client, cmd.channel.id, None, messages))
             except SlackApiError:

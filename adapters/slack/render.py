@@ -23,6 +23,7 @@ SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
 MESSAGE_LIMIT = 40_000
 MAX_MESSAGES = 10
+RESPONSE_URL_MESSAGES = 5  # Slack accepts five posts to one response_url
 FALLBACK_LIMIT = 3000
 SHARE_QUESTION_CHARS = 1200  # a button value holds at most 2,000 characters
 
@@ -406,14 +407,15 @@ def render_answer(
     now: datetime | None = None,
     share: bool = False,
     footer: str | None = None,
+    max_messages: int = MAX_MESSAGES,
 ) -> list[SlackMessage]:
     """Messages carrying ``answer``: text sections first, sources and buttons in the last one."""
     body_text = to_mrkdwn(answer.text.strip() or "(no answer text)")
     sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                 for part in split_text(body_text, SECTION_LIMIT)]
     packed = _pack(sections, _tail_blocks(answer, now=now, share=share, footer=footer))
-    if len(packed) > MAX_MESSAGES:
-        packed = packed[: MAX_MESSAGES - 1] + [
+    if len(packed) > max_messages:
+        packed = packed[: max_messages - 1] + [
             [{"type": "context", "elements": [{"type": "mrkdwn", "text": "_(answer truncated)_"}]}]
             + _tail_blocks(answer, now=now, share=share, footer=footer)
         ]
