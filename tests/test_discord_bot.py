@@ -127,6 +127,7 @@ async def test_no_thread_permission_falls_back_to_a_reply(env, answerer, databas
     assert sent[0].channel.id == env.channel.id
     [payload] = env.captured.messages
     assert payload["message_reference"]["message_id"] == question.id  # a reply to the question
+    assert payload["allowed_mentions"] == {"parse": ["users"], "replied_user": False}  # no @everyone
     assert answerer.calls[0]["thread"] is None
     with database.session() as s:
         assert s.execute(select(Interaction.reply_ref)).scalar_one() == str(sent[0].id)
@@ -147,6 +148,7 @@ async def test_slash_ask_defers_then_answers_with_an_embed(env, answerer, databa
     assert env.captured.callbacks[0]["type"] == 5  # deferred "thinking" response, first
     assert len(env.captured.followups) == 1
     followup = env.captured.followups[0]
+    assert followup["allowed_mentions"]["parse"] == ["users"]  # a quoted @everyone pings nobody
     embed = followup["embeds"][0]
     assert "14:00 UTC [1]" in embed["description"]
     assert embed["fields"][0]["name"] == "[1] Deploying the API"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from adapters.discord.cogs import LoreCog, LoreTree
+from adapters.discord.cogs import SAFE_MENTIONS, LoreCog, LoreTree
 from adapters.discord.views import VoteButton
 
 if TYPE_CHECKING:
@@ -116,9 +116,7 @@ def create_bot(settings: Settings | None = None, core: LoreBot | None = None, *,
         intents=intents_for(settings),
         help_command=None,
         tree_cls=LoreTree,
-        # Answers quote documents; never let a quoted "@everyone" or role mention ping anyone.
-        allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True,
-                                                 replied_user=False),
+        allowed_mentions=SAFE_MENTIONS,
     )
     bot.settings = settings
     bot._core = core

@@ -47,6 +47,10 @@ LORE_SUBCOMMANDS: list[tuple[str, str]] = [
 
 Send = Callable[..., Awaitable[discord.Message | None]]
 
+# Answers quote documents: a quoted "@everyone" or role mention must never ping anyone. Passed
+# on every send, because a reply's ``mention_author`` otherwise falls back to "allow all".
+SAFE_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+
 
 def _reference() -> str:
     return uuid.uuid4().hex[:8]
@@ -57,7 +61,7 @@ async def send_answer(answer: Answer, send: Send, *, core: LoreBot, title: str |
     """Send the rendered answer with ``send`` and remember which message carries it."""
     last: discord.Message | None = None
     for part in render.render_answer(answer, title=title):
-        kwargs: dict = {}
+        kwargs: dict = {"allowed_mentions": SAFE_MENTIONS}
         if part.content:
             kwargs["content"] = part.content
         if part.embed is not None:
