@@ -88,14 +88,17 @@ def train(*, settings: Settings, db: Database, base: str | None = None, epochs: 
     """Build the dataset, fine-tune, evaluate on the test split, register, and promote if it
     passes the gate. Raises NoTrainingData (nothing registered) when feedback is too thin."""
     from finetune.evaluate import evaluate
-    from finetune.model import Rewriter
+    from finetune.model import Rewriter, check_base
     from finetune.train import train_style_model
 
     say = notify or (lambda msg: None)
+    base = base or settings.style_base_model
+    if base:
+        check_base(base)
     report = build_dataset(settings=settings, db=db)
     _check_enough(report)
     say("dataset: " + report.describe().replace("\n", "; "))
-    cfg = TrainConfig(base=base or settings.style_base_model, epochs=epochs or 3, lr=lr,
+    cfg = TrainConfig(base=base, epochs=epochs or 3, lr=lr,
                       lora=lora, max_steps=max_steps, progress=progress,
                       kto_min_negatives=settings.style_kto_min_negatives)
     version = registry.new_version()

@@ -108,16 +108,21 @@ class LoadedBase:
     name: str
 
 
-def load_base(name: str) -> LoadedBase:
-    """A base model from a local folder (transformers or GGUF) or a Hugging Face name."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
-
-    path = Path(name).expanduser()
-    if _looks_like_path(name) and not path.exists():
+def check_base(name: str) -> None:
+    """Fail fast, before any data is read, on a base model path that does not exist."""
+    if _looks_like_path(name) and not Path(name).expanduser().exists():
         raise BaseModelNotFound(
             f"base model folder {name} does not exist; pass an existing model folder (e.g. a "
             "local flan-t5 or gemma-3-270m) or leave --base out to build the tiny test model"
         )
+
+
+def load_base(name: str) -> LoadedBase:
+    """A base model from a local folder (transformers or GGUF) or a Hugging Face name."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    check_base(name)
+    path = Path(name).expanduser()
     kwargs: dict[str, Any] = {}
     if path.is_dir() and not (path / "config.json").exists():
         ggufs = sorted(path.glob("*.gguf"))

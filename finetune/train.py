@@ -114,7 +114,8 @@ def _run_kto(model: Any, base: LoadedBase, report: DatasetReport, cfg: TrainConf
              "label": e.label == "good"} for e in report.split("train")]
     args = KTOConfig(
         output_dir=str(work / "kto"), per_device_train_batch_size=max(2, cfg.batch_size),
-        max_steps=min(cfg.kto_steps, cfg.max_steps or cfg.kto_steps), learning_rate=lr / 10, seed=cfg.seed, report_to="none",
+        max_steps=min(cfg.kto_steps, cfg.max_steps or cfg.kto_steps), learning_rate=lr / 10,
+        seed=cfg.seed, report_to="none",
         logging_steps=5, save_strategy="no", disable_tqdm=not progress, beta=0.1,
         use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available()
         and torch.cuda.is_bf16_supported(),
