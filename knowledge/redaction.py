@@ -186,6 +186,22 @@ _RULES: list[tuple[str, re.Pattern[str], _Replacer]] = [
     ("secret", _ASSIGNMENT, _assignment),
 ]
 _EMAIL_RULE = ("email", _EMAIL, _email)
+
+# A rule runs only when one of its needles occurs in the (lower-cased) text: most prose has no
+# "xox" or "eyj" in it, and skipping those scans makes redaction several times faster.
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "private_key": ("private key",),
+    "slack_webhook": ("hooks.slack.com",),
+    "slack_token": ("xox", "xapp-"),
+    "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "huggingface_token": ("hf_",),
+    "openai_key": ("sk-",),
+    "jwt": ("eyj",),
+    "aws_access_key": ("akia", "asia"),
+    "aws_secret": ("secret",),
+    "url_password": ("://",),
+    "email": ("@",),
+}
 _PHONE_RULES = [("phone", _PHONE_INTL, _phone), ("phone", _PHONE_NA, _phone)]
 
 
@@ -197,7 +213,11 @@ def redact(text: str, *, emails: bool = True, phones: bool = True) -> tuple[str,
     if phones:
         rules.extend(_PHONE_RULES)
     counts: Counter[str] = Counter()
+    lowered = text.lower()
     for kind, pattern, replacer in rules:
+        needles = _NEEDLES.get(kind)
+        if needles and not any(needle in lowered for needle in needles):
+            continue
 
         def _sub(m: re.Match[str], kind: str = kind, replacer: _Replacer = replacer) -> str:
             replacement = replacer(m)

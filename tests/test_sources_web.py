@@ -230,3 +230,12 @@ def test_sitemap_parser_formats() -> None:
     pages, _ = parse_sitemap(b"https://a.test/1\nhttps://a.test/2\n# comment\n")
     assert [p.loc for p in pages] == ["https://a.test/1", "https://a.test/2"]
     assert parse_lastmod("not a date") is None and parse_lastmod("2024-01-01T10:00:00+02:00").hour == 10
+
+
+def test_crawl_delay_spaces_requests(site: LocalSite, web_settings) -> None:
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 1\n", content_type="text/plain")
+    urls = [site.page(f"/d{i}", PAGE.format(t=f"D{i}", p="x")) for i in range(2)]
+    start = time.perf_counter()
+    _, items = _run(",".join(urls), web_settings)
+    assert time.perf_counter() - start >= 0.95
+    assert all(isinstance(items[u], Document) for u in urls)
