@@ -200,6 +200,7 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "aws_access_key": ("akia", "asia"),
     "aws_secret": ("secret",),
     "url_password": ("://",),
+    "secret": ("pass", "pwd", "secret", "key", "token", "credential"),
     "email": ("@",),
 }
 _PHONE_RULES = [("phone", _PHONE_INTL, _phone), ("phone", _PHONE_NA, _phone)]
