@@ -76,6 +76,7 @@ class StyleRuntime:
         self.refresh_s = refresh_s
         self.clock = clock
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._active: dict[tuple[str, str | None], tuple[float, tuple[str, Path] | None]] = {}
         self._models: dict[str, RewriterLike | Exception] = {}
         self.rejections = 0
@@ -84,6 +85,9 @@ class StyleRuntime:
         """Forget the cached active version (after activate/rollback in this process)."""
         with self._lock:
             self._active.clear()
+            # A folder that failed to load may have been repaired; let the next answer retry.
+            for version in [v for v, m in self._models.items() if isinstance(m, Exception)]:
+                del self._models[version]
 
     def _active_for(self, db: Database, scope: str | None) -> tuple[str, Path] | None:
         key = (getattr(db, "url", ""), scope)
@@ -100,7 +104,13 @@ class StyleRuntime:
     def _model(self, version: str, path: Path) -> RewriterLike | Exception:
         with self._lock:
             model = self._models.get(version)
-        if model is None:
+        if model is not None:
+            return model
+        with self._load_lock:  # one load at a time: two copies of a big model would not fit
+            with self._lock:
+                model = self._models.get(version)
+            if model is not None:
+                return model
             try:
                 model = self.loader(path)
             except Exception as exc:  # a broken folder must cost one log line, not answers

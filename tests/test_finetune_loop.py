@@ -315,3 +315,27 @@ def test_causal_base_trains_with_lora_and_a_kto_pass(settings, database, tmp_pat
 
     out = Rewriter.load(result.path).rewrite("How does the team deploy?", "To deploy, run it [1].")
     assert isinstance(out, str)
+
+
+def test_a_failed_load_is_reported_until_the_folder_is_repaired(settings, database,
+                                                                tmp_path) -> None:
+    _register(database, tmp_path, "v1")
+    api.activate(db=database, version="v1")
+    calls = []
+
+    def loader(path: Path) -> _Suffix:
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError("config.json is truncated")
+        return _Suffix(" Thanks.")
+
+    runtime = StyleRuntime(loader=loader, refresh_s=0)
+    kwargs = dict(settings=settings, db=database, draft="Use the form [1].", question="q",
+                  passages=[], channel=None)
+    for _ in range(2):  # the broken folder is not re-read on every answer
+        res = runtime.apply(**kwargs)
+        assert res.text == "Use the form [1]." and res.version == "v1"
+        assert res.rejected == "model failed to load: config.json is truncated"
+    assert len(calls) == 1
+    runtime.invalidate()  # what activate/rollback do after an admin repairs the model
+    assert runtime.apply(**kwargs).text == "Use the form [1]. Thanks."

@@ -178,11 +178,3 @@ def rollback_style_model(*, session: Session, scope: str | None = None) -> Style
     session.flush()
     return previous
 
-
-def record_style_rejection(*, session: Session, interaction_id: uuid.UUID, reason: str) -> bool:
-    """Note on an interaction that the style guard rejected its rewrite (False if unknown)."""
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None:
-        return False
-    interaction.style_rejected = reason[:2000]
-    return True
