@@ -209,6 +209,9 @@ async def test_reactions_add_and_remove_votes(env, answerer, database, settings)
     await env.react(voter, answer_msg.id, "👍", channel=answer_msg.channel)
     voter_hash = user_hash(settings, Actor("discord", str(voter.id)))
     assert _votes(database) == [(1, "reaction", voter_hash)]
+    # raw events work for messages no longer cached (e.g. sent before a restart)
+    env.state._messages.clear()
+    assert env.state._get_message(answer_msg.id) is None
     # switching to 👎 replaces the vote (one per person), removing the stale 👍 keeps it
     await env.react(voter, answer_msg.id, "👎🏽", channel=answer_msg.channel)
     await env.react(voter, answer_msg.id, "👍", added=False, channel=answer_msg.channel)
@@ -437,3 +440,14 @@ async def test_other_threads_are_not_answered_without_a_mention(env, answerer) -
     await env.settle()
     assert len(answerer.calls) == 1 and answerer.calls[0]["thread"] == str(thread.id)
     assert len([m for m in env.sent() if m.embeds]) == 1
+
+
+async def test_slash_ask_inside_a_thread_passes_the_thread(env, answerer) -> None:
+    question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
+                                     member=env.member)
+    await env.settle()
+    thread = env.guild.get_thread(question.id)
+    await env.slash("ask", [{"name": "question", "type": 3, "value": "and rollbacks?"}], channel=thread)
+    call = answerer.calls[-1]
+    assert call["thread"] == str(thread.id) and call["channel"].id == str(env.channel.id)
+    assert "embeds" in env.captured.followups[-1]
