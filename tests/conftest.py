@@ -7,7 +7,10 @@ database is migrated to head once; each test that asks for ``database`` gets its
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,10 +42,16 @@ def _with_db(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """URL of the embedded server's ``lorebot`` database (the server lives for the run)."""
-    data_dir = tmp_path_factory.mktemp("pgserver")
+def pg_server() -> str:
+    """URL of the embedded server's ``lorebot`` database (the server lives for the run).
+
+    The data folder is outside pytest's 0700 temp tree: when tests run as root, PostgreSQL runs
+    as the ``pgserver`` user, which must be able to reach it.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="lorebot-test-pg-"))
     os.chmod(data_dir, 0o755)
+    # registered before the server's own atexit hook, so it runs after the server has stopped
+    atexit.register(shutil.rmtree, data_dir, True)
     return start_embedded(data_dir)
 
 
