@@ -137,6 +137,8 @@ def load_base(name: str) -> LoadedBase:
         kind = "seq2seq" if getattr(config, "is_encoder_decoder", False) else "causal"
         cls = AutoModelForSeq2SeqLM if kind == "seq2seq" else AutoModelForCausalLM
         model = cls.from_pretrained(source, **kwargs)
+    except ImportError as exc:  # e.g. a GGUF folder without the `gguf` package
+        raise BaseModelNotFound(f"cannot load base model {name!r}: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise BaseModelNotFound(
             f"cannot load base model {name!r} ({str(exc).splitlines()[0]}); without internet "
