@@ -80,6 +80,8 @@ def test_glob_location_limits_files_and_ids_stay_relative_to_the_glob_root(tree:
 def test_exclude_option(tree: Path, unit_settings) -> None:
     _, items = _load(tree, unit_settings, options={"exclude": ["ops/**", "*.txt"]})
     assert sorted(items) == ["guide.md", "hr/handbook.docx", "src/app.py"]
+    _, same = _load(tree, unit_settings, options={"exclude": "ops/**, *.txt"})
+    assert sorted(same) == sorted(items)
 
 
 def test_glob_regex_semantics() -> None:

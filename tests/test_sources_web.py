@@ -216,6 +216,7 @@ def test_connection_refused_is_an_error_not_a_crash(web_settings) -> None:
 def test_locations_must_be_http_urls() -> None:
     urls = parse_urls("https://a.test/x, https://a.test/y\nhttps://a.test/x", {"urls": ["http://b.test"]})
     assert urls == ["https://a.test/x", "https://a.test/y", "http://b.test"]
+    assert parse_urls("", {"urls": "https://a.test/1,https://a.test/2"}) == ["https://a.test/1", "https://a.test/2"]
     with pytest.raises(ValueError, match="not an http"):
         parse_urls("file:///etc/passwd")
     with pytest.raises(ValueError, match="at least one URL"):

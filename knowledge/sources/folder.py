@@ -81,7 +81,10 @@ class FolderSource:
             what = "is not a folder" if self.root.exists() else "does not exist"
             raise ValueError(f"folder source {spec.name!r}: {self.root} {what}; check the location")
         self.root = self.root.resolve()
-        self.excludes = [glob_regex(p) for p in (spec.options or {}).get("exclude", [])]
+        excludes = (spec.options or {}).get("exclude") or []
+        if isinstance(excludes, str):  # "a/**, *.txt" from a command line
+            excludes = excludes.split(",")
+        self.excludes = [glob_regex(p.strip()) for p in excludes if p.strip()]
         self._complete = False
         self._cursor: str | None = None
 

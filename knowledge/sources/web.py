@@ -38,7 +38,10 @@ MAX_SITEMAPS = 1000
 def parse_urls(location: str, options: dict | None = None) -> list[str]:
     """The URLs a web source was configured with, each checked to be http(s)."""
     urls = [u.strip() for u in re.split(r"[,\n]", location or "") if u.strip()]
-    urls += [str(u).strip() for u in (options or {}).get("urls", []) if str(u).strip()]
+    extra = (options or {}).get("urls") or []
+    if isinstance(extra, str):
+        extra = re.split(r"[,\n]", extra)
+    urls += [str(u).strip() for u in extra if str(u).strip()]
     if not urls:
         raise ValueError("web source needs at least one URL (location or options['urls'])")
     for url in urls:
