@@ -135,3 +135,14 @@ def test_repository_without_commits_is_unavailable(tmp_path: Path, unit_settings
     with pytest.raises(SourceUnavailable, match="no commits yet"):
         list(source.load())
     assert source.complete is False
+
+
+def test_missing_blob_is_an_error_for_that_file_only(repo: Path, unit_settings) -> None:
+    _commit(repo, "first")
+    sha = _git(repo, "rev-parse", "HEAD:docs/old.md")
+    obj = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    obj.chmod(0o644)
+    obj.unlink()  # a damaged repository: the tree lists a blob that is gone
+    _, items = _load(repo, unit_settings)
+    assert "could not read the file from git" in items["docs/old.md"].reason
+    assert isinstance(items["docs/deploy.md"], Document) and isinstance(items["README.md"], Document)

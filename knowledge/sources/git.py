@@ -174,8 +174,13 @@ class GitSource:
                 if size > cap:
                     yield DocumentError(path, too_big_reason(size, self.settings.ingest_max_file_mb))
                     continue
+                try:
+                    data = blobs.read(sha)
+                except (GitError, OSError, ValueError) as exc:
+                    yield DocumentError(path, f"could not read the file from git: {exc}")
+                    continue
                 yield document_from_bytes(
-                    blobs.read(sha),
+                    data,
                     name=rel.name,
                     external_id=path,
                     uri=f"{web}/blob/{link_ref}/{path}" if web else str(self.repo / path),
