@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from knowledge.types import Chunk, Document
 
@@ -40,6 +39,7 @@ def chunk_document(
     text = doc.text.strip()
     if not text:
         return []
+    tokenizer_count = _memo(tokenizer_count)
     if doc.mime in _STRUCTURED:
         markdown = to_markdown(text, doc.mime)
         sections = _markdown_sections(markdown)
@@ -181,6 +181,36 @@ def _pack(pieces: list[str], count: TokenCounter, chunk_size: int) -> list[str]:
     return packed
 
 
+def counter_for(embedder: object) -> TokenCounter:
+    """The embedder's token count without transformers' per-call overhead (same numbers).
+
+    Splitting measures many short spans; going straight to the Rust tokenizer, with its
+    truncation and padding off, was about a third faster than ``Embedder.count_tokens``.
+    """
+    backend = getattr(getattr(embedder, "tokenizer", None), "backend_tokenizer", None)
+    if backend is None:
+        return embedder.count_tokens  # type: ignore[attr-defined, no-any-return]
+    import copy
+
+    raw = copy.deepcopy(backend)  # the embedder's own copy keeps its truncation settings
+    raw.no_truncation()
+    raw.no_padding()
+    return lambda text: len(raw.encode(text, add_special_tokens=False).ids)
+
+
+def _memo(count: TokenCounter) -> TokenCounter:
+    """Counts per text, remembered for one document: splitting asks about the same text often."""
+    seen: dict[str, int] = {}
+
+    def counted(text: str) -> int:
+        n = seen.get(text)
+        if n is None:
+            n = seen[text] = count(text)
+        return n
+
+    return counted
+
+
 class _Sized:
     """LlamaIndex's splitters only take ``len()`` of what the tokenizer returns."""
 
@@ -197,7 +227,6 @@ def _as_tokenizer(count: TokenCounter) -> Callable[[str], _Sized]:
     return lambda text: _Sized(count(text))
 
 
-@lru_cache(maxsize=16)
 def _prose_splitter(chunk_size: int, overlap: int, count: TokenCounter):  # noqa: ANN202
     from llama_index.core.node_parser import SentenceSplitter
 
@@ -205,7 +234,6 @@ def _prose_splitter(chunk_size: int, overlap: int, count: TokenCounter):  # noqa
                             tokenizer=_as_tokenizer(count), include_metadata=False)
 
 
-@lru_cache(maxsize=16)
 def _code_splitter(chunk_size: int, overlap: int, count: TokenCounter):  # noqa: ANN202
     from llama_index.core.node_parser import TokenTextSplitter
 

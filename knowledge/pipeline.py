@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy import text
 
 from bot.db import sources as sources_db
-from knowledge.chunking import CHUNKER_VERSION, chunk_document
+from knowledge.chunking import CHUNKER_VERSION, chunk_document, counter_for
 from knowledge.embeddings import text_hash
 from knowledge.store import cache, meta, writer
 from knowledge.store.vector_store import LoreVectorStore, chunk_node
@@ -263,6 +263,7 @@ class _Run:
                  source_id: int, collection_id: int, result: IngestResult, progress: bool,
                  source_factory: Callable[[Any, Settings], Any] | None = None) -> None:
         self.source_factory = source_factory
+        self.count_tokens = counter_for(embedder)
         self.db, self.settings, self.embedder, self.spec = db, settings, embedder, spec
         self.source_id, self.collection_id = source_id, collection_id
         self.result = result
@@ -352,7 +353,7 @@ class _Run:
         if existing is not None and existing[1] == digest:
             return None
         chunks = chunk_document(
-            cleaned, tokenizer_count=self.embedder.count_tokens,
+            cleaned, tokenizer_count=self.count_tokens,
             chunk_size=self.settings.chunk_size_tokens, overlap=self.settings.chunk_overlap_tokens,
         )
         if not chunks:

@@ -106,3 +106,13 @@ def test_token_bound_holds_with_the_embedding_tokenizer(unit_settings):
     assert all(c.token_count <= unit_settings.chunk_size_tokens for c in chunks)
     # within the model's window, so nothing is silently truncated at embedding time
     assert max(c.token_count for c in chunks) <= embedder.max_tokens
+
+
+def test_fast_counter_matches_the_embedder(unit_settings):
+    from knowledge.chunking import counter_for
+    from knowledge.embeddings import embedder_from_settings
+
+    embedder = embedder_from_settings(unit_settings)
+    fast = counter_for(embedder)
+    for sample in ("", "hello", "Pneumonoultramicroscopic words, punctuation! 123", SENT * 80):
+        assert fast(sample) == embedder.count_tokens(sample)

@@ -147,3 +147,17 @@ def test_jsonl_source_with_a_bad_line(tmp_path, database, settings):
                            embedder=embedder_from_settings(settings))
     assert result.added == 2 and result.failed == 1
     assert "line 2" in result.errors[0]["external_id"] + result.errors[0]["reason"]
+
+
+def test_sample_knowledge_ingests_cleanly(database, settings):
+    from bot.cli.demo_cmd import SAMPLE_DIR
+
+    add_source(db=database, settings=settings, name="lorebot-docs", location=str(SAMPLE_DIR))
+    result = ingest_source(db=database, settings=settings, name="lorebot-docs",
+                           embedder=embedder_from_settings(settings))
+    assert result.status == "ok", result.errors
+    assert result.added == len(list(SAMPLE_DIR.glob("*.md"))) >= 6
+    with database.session() as session:
+        paths = set(session.execute(text("SELECT heading_path FROM chunks")).scalars())
+    assert "Using lorebot in Slack > Create the Slack app" in paths
+    assert "Adding knowledge > Adding a source > Source kinds" in paths
