@@ -156,7 +156,8 @@ class GitSource:
             mode, kind, sha, size = meta.split()
             if kind != b"blob" or mode == b"120000":  # submodules and symlinks are not files
                 continue
-            yield sha.decode(), int(size), raw_path.decode("utf-8", "replace")
+            # git prints "BAD" as the size of an object it cannot read; the read then reports it
+            yield sha.decode(), int(size) if size.isdigit() else 0, raw_path.decode("utf-8", "replace")
 
     def load(self, *, since: datetime | None = None) -> Iterator[Document | DocumentError]:
         self._complete = False
