@@ -84,7 +84,7 @@ def test_slow_server_times_out_with_a_clear_reason(site: LocalSite, web_settings
     fast = site.page("/fast", PAGE.format(t="Fast", p="quick"))
     start = time.perf_counter()
     _, items = _run(f"{slow},{fast}", web_settings)
-    assert time.perf_counter() - start < 2.5
+    assert time.perf_counter() - start < 2.9  # less than the 3 s the server sleeps
     assert "timed out after 0.5s (INGEST_HTTP_TIMEOUT_S)" in items[slow].reason
     assert isinstance(items[fast], Document)
 
