@@ -165,6 +165,8 @@ class Scheduler:
         self.outcomes: dict[str, str] = {}
         self._fingerprint: tuple[Any, ...] | None = None
         self._refresh_lock = threading.Lock()
+        self._busy = 0
+        self._busy_cond = threading.Condition()
         self._aps = BackgroundScheduler(timezone=UTC, job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_s,
         })
@@ -185,22 +187,34 @@ class Scheduler:
         log.info("scheduler started", extra={"jobs": len(self._aps.get_jobs())})
 
     def shutdown(self, *, timeout_s: float = 10.0) -> bool:
-        """Stop firing jobs and wait up to ``timeout_s`` for running ones; True if all ended."""
+        """Stop firing jobs and wait up to ``timeout_s`` for running ones; True if all ended.
+
+        APScheduler's own ``shutdown(wait=True)`` waits while holding the job-store lock that
+        a running job needs to reschedule itself, so the wait happens here instead.
+        """
         with _active_lock:
             _active.discard(self)
         if not self._aps.running:
             return True
-        done = threading.Event()
-
-        def stop() -> None:
-            self._aps.shutdown(wait=True)
-            done.set()
-
-        threading.Thread(target=stop, name="scheduler-shutdown", daemon=True).start()
-        finished = done.wait(timeout_s)
+        self._aps.pause()
+        with self._busy_cond:
+            finished = self._busy_cond.wait_for(lambda: self._busy == 0,
+                                                timeout=max(0.0, timeout_s))
+        self._aps.shutdown(wait=False)
         if not finished:
             log.warning("scheduled jobs still running at shutdown; their locks go with the process")
         return finished
+
+    @contextmanager
+    def _job(self) -> Iterator[None]:
+        with self._busy_cond:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_cond:
+                self._busy -= 1
+                self._busy_cond.notify_all()
 
     @property
     def running(self) -> bool:
@@ -266,10 +280,11 @@ class Scheduler:
 
     def run_source(self, source_id: int, name: str, schedule: str) -> str:
         """The job body: ingest ``name`` if no replica is on it and it is still due."""
-        outcome = self._run_source(source_id, name, schedule)
-        if outcome in ("ran", "not-due"):
-            self._reanchor(source_id, schedule)
-        return outcome
+        with self._job():
+            outcome = self._run_source(source_id, name, schedule)
+            if outcome in ("ran", "not-due"):
+                self._reanchor(source_id, schedule)
+            return outcome
 
     def _reanchor(self, source_id: int, schedule: str) -> None:
         """Line the job's next fire time up with the last finished run (from any replica).
@@ -328,7 +343,7 @@ class Scheduler:
         """Blank interaction text past the retention and forget old platform event ids."""
         from bot.db import events
 
-        with advisory_lock(self.db, PRUNE_LOCK) as got:
+        with self._job(), advisory_lock(self.db, PRUNE_LOCK) as got:
             if not got:
                 return {}
             cutoff = datetime.now(UTC) - timedelta(days=self.settings.interaction_retention_days)
@@ -347,7 +362,7 @@ class Scheduler:
             return None
         if not hasattr(api, "maybe_retrain") or not self.settings.style_model_enabled:
             return None
-        with advisory_lock(self.db, RETRAIN_LOCK) as got:
+        with self._job(), advisory_lock(self.db, RETRAIN_LOCK) as got:
             if not got:
                 return None
             return api.maybe_retrain(settings=self.settings, db=self.db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -197,3 +198,31 @@ def test_after_a_run_the_job_is_lined_up_with_it(scheduler, database, tmp_path):
     assert scheduler.run_source(sid, "docs", "every:6h") == "ran"
     # ...and then six hours after that run, not at the old phase (5h from now)
     assert abs((scheduler.jobs()[job] - datetime.now(UTC)).total_seconds() - 6 * 3600) < 60
+
+
+def test_shutdown_waits_for_a_running_job_that_reschedules_itself(settings, database, tmp_path):
+    import threading
+
+    sid = add_source(database, "docs", str(tmp_path), "every:6h")
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_ingest(*, db, settings, name, trigger, embedder):
+        with db.session() as s:
+            run_id = sources_db.start_run(session=s, source_id=sid, trigger=trigger).id
+        entered.set()
+        release.wait(20)
+        with db.session() as s:
+            sources_db.finish_run(session=s, run_id=run_id, status="ok", counts={}, errors=[],
+                                  timings={})
+
+    sched = Scheduler(settings=settings, db=database, ingest=slow_ingest, jitter=False)
+    sched.start()  # never ran: fires at once
+    assert entered.wait(20)
+    result: list[bool] = []
+    stopper = threading.Thread(target=lambda: result.append(sched.shutdown(timeout_s=15)))
+    stopper.start()
+    time.sleep(0.2)  # shutdown is now waiting for the job
+    release.set()  # the job finishes, then lines its next run up (needs the job store)
+    stopper.join(20)
+    assert result == [True] and sched.outcomes == {"docs": "ran"}
+    assert not sched.running
