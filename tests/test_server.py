@@ -202,3 +202,47 @@ def test_served_core_counts_votes(settings, database):
     assert not core.vote(user=Actor("slack", "U2"), value=-1, signal="reaction",
                          reply_ref="not-an-answer")
     assert downs() == before + 1
+
+
+def test_shutdown_drains_in_flight_answers_within_the_timeout(settings, database):
+    from bot.serve import ServedLoreBot, Service
+
+    s = settings.model_copy(update={"lorebot_shutdown_timeout_s": 2.0})
+    service = Service(s, scheduler=False)
+    slow = _SlowAnswerer()
+    core = ServedLoreBot(settings=s, db=database,
+                         answerer=TrackedAnswerer(lambda: slow, service.inflight))
+    answers = []
+    asker = threading.Thread(target=lambda: answers.append(core.ask(
+        "q", channel=ChannelRef("slack", "C"), asker=Actor("slack", "U"))))
+    asker.start()
+    while service.inflight.count == 0:
+        time.sleep(0.01)
+    service._stop_requested_at = time.monotonic()  # what SIGTERM does first
+    stopper = threading.Thread(target=service._shutdown, args=(core,))
+    stopper.start()
+    time.sleep(0.3)
+    assert stopper.is_alive() and service.readiness.draining  # waiting for the answer
+    slow.release.set()
+    stopper.join(5)
+    asker.join(5)
+    assert not stopper.is_alive() and answers and answers[0].text == "done"
+
+
+def test_shutdown_gives_up_on_a_stuck_answer_at_the_timeout(settings, database):
+    from bot.serve import ServedLoreBot, Service
+
+    s = settings.model_copy(update={"lorebot_shutdown_timeout_s": 1.0})
+    service = Service(s, scheduler=False)
+    slow = _SlowAnswerer()
+    core = ServedLoreBot(settings=s, db=database,
+                         answerer=TrackedAnswerer(lambda: slow, service.inflight))
+    asker = threading.Thread(target=lambda: core.ask(
+        "q", channel=ChannelRef("slack", "C"), asker=Actor("slack", "U")), daemon=True)
+    asker.start()
+    while service.inflight.count == 0:
+        time.sleep(0.01)
+    started = service._stop_requested_at = time.monotonic()
+    service._shutdown(core)
+    assert 0.8 <= time.monotonic() - started < 1.5  # 90% of the budget, then on with closing
+    slow.release.set()
