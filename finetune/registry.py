@@ -22,7 +22,7 @@ def models_dir(settings: Settings) -> Path:
 
 def new_version(now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"style-{stamp}-{secrets.token_hex(2)}"
+    return f"style-{stamp}-{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
