@@ -77,7 +77,7 @@ def stage_model(args: argparse.Namespace, work: Path, result: dict[str, Any]) ->
     base_q_all = base.embed([data.queries[q] for q in fit_ids])
     np.save(work / "queries_val_base.npy", base_val_q)
     before = _quality(base_val_q, base_docs, doc_ids, val_ids, data.qrels)
-    result["vector_numpy"] = {"base": before}
+    result["vector_numpy"] = {"base_full_corpus": before}
     log.info("base on validation: %s", before)
 
     negs = mine_hard_negatives(data, fit_ids, query_vectors=base_q_all, doc_ids=doc_ids,
@@ -99,28 +99,53 @@ def stage_model(args: argparse.Namespace, work: Path, result: dict[str, Any]) ->
                                      "matryoshka_dims": list(cfg.matryoshka_dims)}}
     (work / "training.json").write_text(json.dumps(result["training"], indent=2, default=str))
     adapted = Embedder(str(out_dir), max_tokens=args.max_tokens, precision="fp32")
-    ad_docs = _embed_cached(adapted, texts, work / "corpus_adapted.npy")
+    # Before/after on one evaluation corpus: the full corpus, or (to fit a CPU budget) every
+    # document judged for a validation query plus hash-chosen distractors; both models rank
+    # exactly the same documents.
+    sub_ids = eval_subset(data, val_ids, doc_ids, args.eval_corpus)
+    index = {d: i for i, d in enumerate(doc_ids)}
+    base_sub = base_docs[[index[d] for d in sub_ids]]
+    result["eval_corpus"] = {"documents": len(sub_ids), "full_corpus": len(doc_ids),
+                             "is_full": len(sub_ids) == len(doc_ids)}
+    result["vector_numpy"]["base_on_eval_corpus"] = _quality(base_val_q, base_sub, sub_ids, val_ids,
+                                                             data.qrels)
+    ad_docs = _embed_cached(adapted, [data.corpus[d] for d in sub_ids],
+                            work / f"corpus_adapted_{len(sub_ids)}.npy")
     ad_val_q = adapted.embed([data.queries[q] for q in val_ids])
     np.save(work / "queries_val_adapted.npy", ad_val_q)
-    after = _quality(ad_val_q, ad_docs, doc_ids, val_ids, data.qrels)
-    result["vector_numpy"]["adapted"] = after
+    after = _quality(ad_val_q, ad_docs, sub_ids, val_ids, data.qrels)
+    result["vector_numpy"]["adapted_on_eval_corpus"] = after
     log.info("adapted on validation: %s", after)
-    # the same train-part queries, to show how much is memorised vs generalised
-    ad_train_q = adapted.embed([data.queries[q] for q in fit_ids])
-    result["vector_numpy_train_part"] = {
-        "base": _quality(base_q_all, base_docs, doc_ids, fit_ids, data.qrels),
-        "adapted": _quality(ad_train_q, ad_docs, doc_ids, fit_ids, data.qrels),
-    }
-    _reductions(result, base_docs, base_val_q, doc_ids, val_ids, data.qrels, "base")
-    _reductions(result, ad_docs, ad_val_q, doc_ids, val_ids, data.qrels, "adapted")
+    if len(sub_ids) == len(doc_ids):  # train-part queries: how much is memorised vs generalised
+        ad_train_q = adapted.embed([data.queries[q] for q in fit_ids])
+        result["vector_numpy_train_part"] = {
+            "base": _quality(base_q_all, base_docs, doc_ids, fit_ids, data.qrels),
+            "adapted": _quality(ad_train_q, ad_docs, doc_ids, fit_ids, data.qrels),
+        }
+    _reductions(result, base_docs, base_val_q, doc_ids, val_ids, data.qrels, "base", args.pca_dims)
+    _reductions(result, ad_docs, ad_val_q, sub_ids, val_ids, data.qrels, "adapted_on_eval_corpus",
+                [d for d in args.pca_dims if d < len(sub_ids)])
+
+
+def eval_subset(data: Any, val_ids: list[str], doc_ids: list[str], size: int) -> list[str]:
+    """Every document judged for a validation query, then distractors by stable hash, to ``size``."""
+    if size <= 0 or size >= len(doc_ids):
+        return list(doc_ids)
+    from knowledge.adaptation.pairs import stable_bucket
+
+    judged = {d for q in val_ids for d in data.qrels[q]}
+    others = sorted((d for d in doc_ids if d not in judged),
+                    key=lambda d: stable_bucket(d, salt="distractor"))
+    return sorted(judged | set(others[: max(0, size - len(judged))]))
 
 
 def _reductions(result: dict[str, Any], docs: np.ndarray, qv: np.ndarray, doc_ids: list[str],
-                val_ids: list[str], qrels: dict[str, dict[str, int]], name: str) -> None:
+                val_ids: list[str], qrels: dict[str, dict[str, int]], name: str,
+                pca_dims: list[int]) -> None:
     table = result.setdefault("reductions_numpy", {}).setdefault(name, {})
     half_d = reduce.to_half(docs)
     table["halfvec"] = _quality(reduce.to_half(qv), half_d, doc_ids, val_ids, qrels)
-    for dims in (256, 128):
+    for dims in pca_dims:
         pca = reduce.fit_pca(docs, dims)
         table[f"pca{dims}"] = _quality(pca.apply(qv), pca.apply(docs), doc_ids, val_ids, qrels)
         table[f"pca{dims}"]["explained_variance"] = round(pca.explained_variance, 4)
@@ -145,7 +170,7 @@ def _open_db(work: Path) -> tuple[Any, Any]:
 
 
 def _load_chunks(settings: Any, db: Any, folder: str, data: Any, doc_ids: list[str],
-                 base_docs: np.ndarray) -> dict[int, str]:
+                 base_docs: np.ndarray, sub_ids: list[str]) -> dict[int, str]:
     """The corpus as one chunk per document (H2's eval writer), vectors from the numpy cache."""
     from sqlalchemy import text
 
@@ -164,9 +189,15 @@ def _load_chunks(settings: Any, db: Any, folder: str, data: Any, doc_ids: list[s
                            "(:m, :h, CAST(:e AS vector)) ON CONFLICT DO NOTHING"), rows)
         from knowledge.evaluation import load_beir as parse
 
-        with db.session() as s:
-            write_corpus(session=s, embedder=embedder, collection="scifact", source="scifact",
-                         docs=beir_documents(parse(Path(folder), split="train")))
+        docs = beir_documents(parse(Path(folder), split="train"))
+        inside = set(sub_ids)
+        # Two sources, so a search can be limited to the evaluation corpus with a source filter.
+        for source, part in (("scifact-sub", [d for d in docs if d[0].external_id in inside]),
+                             ("scifact-rest", [d for d in docs if d[0].external_id not in inside])):
+            if part:
+                with db.session() as s:
+                    write_corpus(session=s, embedder=embedder, collection="scifact", source=source,
+                                 docs=part)
     with db.session() as s:
         rows = s.execute(text("SELECT c.id, d.external_id FROM chunks c "
                               "JOIN documents d ON d.id = c.document_id")).all()
@@ -174,13 +205,15 @@ def _load_chunks(settings: Any, db: Any, folder: str, data: Any, doc_ids: list[s
 
 
 def _run_space(db: Any, space: Any, qvecs: np.ndarray, val_ids: list[str], queries: dict[str, str],
-               qrels: dict[str, dict[str, int]], chunk_doc: dict[int, str]) -> dict[str, Any]:
+               qrels: dict[str, dict[str, int]], chunk_doc: dict[int, str],
+               sources: list[str] | None = None) -> dict[str, Any]:
     from knowledge.store import spaces
     from knowledge.store.search import SearchParams
 
     out: dict[str, Any] = {}
     for mode in ("vector", "hybrid"):
-        params = SearchParams(collections=["scifact"], mode=mode, top_k=10, candidates=50, ef_search=100)
+        params = SearchParams(collections=["scifact"], mode=mode, top_k=10, candidates=50, ef_search=100,
+                              sources=sources)
         rankings: dict[str, list[str]] = {}
         lat: list[float] = []
         with db.session() as s:
@@ -207,43 +240,63 @@ def stage_db(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> No
     qids = sorted(data.qrels)
     _, val_ids = stable_split(qids, validation_fraction=args.validation_fraction)
     doc_ids = sorted(data.corpus)
+    sub_ids = eval_subset(data, val_ids, doc_ids, args.eval_corpus)
+    full = len(sub_ids) == len(doc_ids)
     base_docs = np.load(work / "corpus_base.npy")
-    ad_docs = np.load(work / "corpus_adapted.npy")
+    ad_docs = np.load(work / f"corpus_adapted_{len(sub_ids)}.npy")
     base_q = np.load(work / "queries_val_base.npy")
     ad_q = np.load(work / "queries_val_adapted.npy")
     settings, db = _open_db(work)
-    chunk_doc = _load_chunks(settings, db, args.data, data, doc_ids, base_docs)
+    chunk_doc = _load_chunks(settings, db, args.data, data, doc_ids, base_docs, sub_ids)
     doc_chunk = {d: c for c, d in chunk_doc.items()}
     chunk_ids = [doc_chunk[d] for d in doc_ids]
-    pca = {n: reduce.fit_pca(base_docs, n) for n in (256, 128)}
-    plans: list[tuple[str, str, np.ndarray, np.ndarray]] = [
-        ("adapted", "vector", ad_docs, ad_q),
-        ("base-half", "halfvec", base_docs, base_q),
-        ("base-pca256", "vector", pca[256].apply(base_docs), pca[256].apply(base_q)),
-        ("base-pca128", "vector", pca[128].apply(base_docs), pca[128].apply(base_q)),
-        ("base-pca128-half", "halfvec", pca[128].apply(base_docs), pca[128].apply(base_q)),
-        ("adapted-half", "halfvec", ad_docs, ad_q),
+    sub_chunk_ids = [doc_chunk[d] for d in sub_ids]
+    hi, lo = args.pca_dims
+    pca = {n: reduce.fit_pca(base_docs, n) for n in (hi, lo)}
+    # (name, storage, chunk ids, their vectors, validation query vectors, corpus it covers)
+    plans: list[tuple[str, str, list[int], np.ndarray, np.ndarray, str]] = [
+        ("base-half", "halfvec", chunk_ids, base_docs, base_q, "full"),
+        (f"base-pca{hi}", "vector", chunk_ids, pca[hi].apply(base_docs), pca[hi].apply(base_q), "full"),
+        (f"base-pca{lo}", "vector", chunk_ids, pca[lo].apply(base_docs), pca[lo].apply(base_q), "full"),
+        (f"base-pca{lo}-half", "halfvec", chunk_ids, pca[lo].apply(base_docs), pca[lo].apply(base_q),
+         "full"),
+        ("adapted", "vector", sub_chunk_ids, ad_docs, ad_q, "eval"),
+        ("adapted-half", "halfvec", sub_chunk_ids, ad_docs, ad_q, "eval"),
     ]
+    sub_filter = None if full else ["scifact-sub"]
     table: dict[str, Any] = {}
-    table["base"] = _run_space(db, spaces.VectorSpace("base"), base_q, val_ids, data.queries,
-                               data.qrels, chunk_doc)
+    base_space = spaces.VectorSpace("base")
+    table["base"] = _run_space(db, base_space, base_q, val_ids, data.queries, data.qrels, chunk_doc)
+    if not full:
+        table["base"]["on_eval_corpus"] = _run_space(db, base_space, base_q, val_ids, data.queries,
+                                                     data.qrels, chunk_doc, sub_filter)
     log.info("base: %s", table["base"])
-    for name, storage, docs, qv in plans:
+    for name, storage, ids, docs, qv, covers in plans:
         space = spaces.VectorSpace(name, table=spaces.table_for(name), storage=storage,
                                    dimension=docs.shape[1])
         t0 = time.perf_counter()
         with db.session() as s:
             spaces.drop_space(session=s, space=space)
             spaces.create_space(session=s, space=space)
-            spaces.write_vectors(session=s, space=space, chunk_ids=chunk_ids, vectors=docs)
+            spaces.write_vectors(session=s, space=space, chunk_ids=ids, vectors=docs)
         t1 = time.perf_counter()
         with db.session() as s:
             spaces.build_index(session=s, space=space)
         t2 = time.perf_counter()
-        table[name] = _run_space(db, space, qv, val_ids, data.queries, data.qrels, chunk_doc)
-        table[name].update(load_s=round(t1 - t0, 1), index_build_s=round(t2 - t1, 1))
+        if covers == "full":
+            table[name] = _run_space(db, space, qv, val_ids, data.queries, data.qrels, chunk_doc)
+            if not full:
+                table[name]["on_eval_corpus"] = _run_space(db, space, qv, val_ids, data.queries,
+                                                           data.qrels, chunk_doc, sub_filter)
+        else:
+            table[name] = {"on_eval_corpus": _run_space(db, space, qv, val_ids, data.queries,
+                                                        data.qrels, chunk_doc, sub_filter)}
+            with db.session() as s:
+                table[name].update(spaces.storage_bytes(session=s, space=space))
+        table[name].update(vectors=len(ids), load_s=round(t1 - t0, 1), index_build_s=round(t2 - t1, 1))
         log.info("%s: %s", name, table[name])
     result["db"] = {"validation_queries": len(val_ids), "chunks": len(chunk_ids),
+                    "eval_corpus_chunks": len(sub_chunk_ids),
                     "search": "one SQL statement (knowledge.store.search), top 10 of 50 candidates, "
                               "ef_search 100; latency is the SQL only (query embedding excluded)",
                     "spaces": table}
@@ -266,6 +319,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=2e-5)
     p.add_argument("--hard-negatives", type=int, default=1)
     p.add_argument("--matryoshka", type=int, nargs="*", default=[])
+    p.add_argument("--pca-dims", type=int, nargs=2, default=[256, 128])
+    p.add_argument("--eval-corpus", type=int, default=0,
+                   help="Rank over this many documents (judged ones + distractors); 0: all.")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     work = Path(args.work)

@@ -67,14 +67,14 @@ def quality(args: argparse.Namespace) -> dict:
     if args.sweep:
         # Candidate lists per arm once (chunk ids -> doc ids), then fusion variants in Python.
         data = load_beir(folder, split=args.split)
-        embedder = embedder_from_settings(settings)
+        vectors = report["_query_vectors"]
         col = report["collection"]
         qids = [q for q in data.qrels if q in data.queries][: args.limit_queries or None]
         lists: dict[str, dict[str, list[str]]] = {"vector": {}, "keyword": {}}
         n = settings.retrieval_candidates
         with db.session() as s:
             for q in qids:
-                vec = embedder.embed_query(data.queries[q])
+                vec = vectors[data.queries[q]]
                 for mode in ("vector", "keyword"):
                     hits = search(session=s, params=SearchParams(collections=[col], top_k=n,
                                   candidates=n, mode=mode), query_text=data.queries[q],
@@ -99,6 +99,7 @@ def quality(args: argparse.Namespace) -> dict:
         report["rrf_sweep_default"] = next(r for r in sweep if r["rrf_k"] == settings.rrf_k
                                            and r["vector_weight"] == 1 and r["keyword_weight"] == 1)
     db.dispose()
+    report.pop("_query_vectors", None)
     return report
 
 
@@ -269,7 +270,7 @@ def main() -> None:
                    help="Gaussian noise norm added to each copied unit vector")
     p.add_argument("--queries", type=int, default=300)
     p.add_argument("--recall-queries", type=int, default=200)
-    p.add_argument("--collection", default="eval-scifact-train")
+    p.add_argument("--collection", default="eval-scifact-train-whole")
     args = p.parse_args()
     out = quality(args) if args.what == "quality" else latency(args)
     print(json.dumps(out, indent=2, default=str))

@@ -62,12 +62,15 @@ def main() -> None:
     p.add_argument("--data-dir", default="/tmp/lore-bench")
     p.add_argument("--limit-queries", type=int, default=None)
     p.add_argument("--out", default="benchmarks/results/abstention.json")
+    p.add_argument("--collection-suffix", default="-whole",
+                   help="'-whole' for bench_retrieval's one-chunk-per-abstract collection, '' for "
+                        "the pipeline-ingested one")
     args = p.parse_args()
     settings = load_settings(_env_file=None, lorebot_data_dir=args.data_dir, database_url=None)
     db = open_database(settings)
     embedder = embedder_from_settings(settings)
     data = load_beir(args.data, split=args.split)
-    col = "eval-" + Path(args.data).resolve().name
+    col = "eval-" + Path(args.data).resolve().name + args.collection_suffix
     params = SearchParams(collections=[col], top_k=2 * settings.retrieval_top_k,
                           candidates=settings.retrieval_candidates, rrf_k=settings.rrf_k,
                           vector_weight=settings.rrf_vector_weight,
