@@ -270,7 +270,7 @@ class _Run:
         self.progress = progress
         self.store = LoreVectorStore(db)
         self.timings: dict[str, float] = result.timings
-        for stage in ("load", "prepare", "cache", "embed", "write", "prune"):
+        for stage in ("load", "prepare", "cache", "embed", "write", "prune", "index"):
             self.timings.setdefault(stage, 0.0)
 
     @contextlib.contextmanager
@@ -293,6 +293,17 @@ class _Run:
             self.source_factory = build_source
         with self.db.session() as session:
             existing = sources_db.document_hashes(session=session, source_id=self.source_id)
+            writer.ensure_vector_index(session=session)
+        with self.db.session() as session:
+            bulk = writer.begin_bulk_load(session=session)
+        try:
+            return self._load(existing)
+        finally:
+            if bulk:
+                with self._timed("index"), self.db.session() as session:
+                    writer.ensure_vector_index(session=session)
+
+    def _load(self, existing: dict[str, tuple[int, str]]) -> str | None:
         source = self.source_factory(self.spec, self.settings)
         seen: set[str] = set()
         pending: list[_Prepared] = []

@@ -333,3 +333,24 @@ def test_dimension_mismatch_names_the_schema_commands(database, embedder):
 def test_unknown_source_is_a_clear_error(database, settings, embedder):
     with pytest.raises(ValueError, match="lorebot sources list"):
         ingest_source(db=database, settings=settings, name="nope", embedder=embedder)
+
+
+def test_first_load_into_an_empty_store_rebuilds_the_vector_index(database, settings, embedder,
+                                                                   add_mem_source):
+    from knowledge.store import writer
+
+    add_mem_source()
+    src = MemorySource({"a.md": _body("alpha")})
+    result = run(database, settings, embedder, src)
+    assert result.status == "ok" and "index" in result.timings
+    with database.session() as s:
+        assert writer.has_vector_index(session=s)
+        # a bulk load killed before its last step leaves no index: the next run restores it
+        s.execute(text(f"DROP INDEX {writer.VECTOR_INDEX}"))
+    src.docs["b.md"] = _body("beta")
+    run(database, settings, embedder, src)
+    with database.session() as s:
+        assert writer.has_vector_index(session=s)
+        indexdef = s.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                             {"n": writer.VECTOR_INDEX}).scalar_one()
+    assert "hnsw" in indexdef and "vector_cosine_ops" in indexdef and "ef_construction='64'" in indexdef

@@ -139,3 +139,34 @@ def chunk_texts(
         {"s": source_id, "a": after_id, "n": limit},
     ).all()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+# --- bulk loading -------------------------------------------------------------------------
+# Rows COPY into a table with an HNSW index at a few hundred per second, against tens of
+# thousands without it; building the index once afterwards takes seconds. So a first load into
+# an empty store drops the index and builds it at the end. The definition matches migration 0001.
+VECTOR_INDEX = "ix_chunks_embedding_hnsw"
+_CREATE_VECTOR_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS {VECTOR_INDEX} ON chunks USING hnsw "
+    "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+)
+
+
+def begin_bulk_load(*, session: Session) -> bool:
+    """Drop the vector index if the store is empty (nothing to serve); True if it did."""
+    empty = session.execute(text("SELECT NOT EXISTS (SELECT 1 FROM chunks)")).scalar()
+    if not empty:
+        return False
+    session.execute(text(f"DROP INDEX IF EXISTS {VECTOR_INDEX}"))
+    return True
+
+
+def ensure_vector_index(*, session: Session) -> None:
+    """(Re)build the vector index if it is missing, e.g. after a bulk load was killed."""
+    # Checked first: CREATE INDEX IF NOT EXISTS would still queue for a lock on chunks.
+    if session.execute(text("SELECT to_regclass(:n)"), {"n": VECTOR_INDEX}).scalar() is None:
+        session.execute(text(_CREATE_VECTOR_INDEX))
+
+
+def has_vector_index(*, session: Session) -> bool:
+    return session.execute(text("SELECT to_regclass(:n)"), {"n": VECTOR_INDEX}).scalar() is not None
