@@ -103,7 +103,10 @@ class Embedder:
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        # The weight-loading bar goes to stderr and would garble `--json` output and logs.
+        hf_logging.disable_progress_bar()
         self.name = model
         self.path = resolve_model_path(model)
         self.batch_size = batch_size
