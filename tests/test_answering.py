@@ -183,3 +183,21 @@ def test_style_hook_is_applied_and_guarded(kb, settings, monkeypatch):
     calls_mode[0] = "raise"
     c = svc.answer(q, channel=CHAN, thread=None, asker=ASKER)
     assert c.text == row.draft_answer and "error" in _interaction(kb, c.interaction_id).style_rejected
+
+
+def test_llm_provider_through_the_service(kb, settings):
+    from tests.test_synthesis import _ChatServer
+
+    with _ChatServer(["Run make rollback ENV=prod [1]; see also [7]."]) as srv:
+        settings.llm_provider = "openai_compatible"
+        settings.llm_api_base = srv.base
+        settings.llm_model = "stand-in"
+        svc = AnsweringService.from_settings(settings, kb)
+        a = svc.answer("How do I roll back a bad deploy?", channel=CHAN, thread=None, asker=ASKER)
+        user = srv.requests[0]["body"]["messages"][-1]["content"]
+    assert "How do I roll back a bad deploy?" in user and "[1] (Deploying the API" in user
+    assert a.text == "Run make rollback ENV=prod [1]; see also."
+    assert [c.marker for c in a.citations] == [1] and a.citations[0].uri == "docs/deploy.md"
+    row = _interaction(kb, a.interaction_id)
+    assert row.model_versions["synthesis"] == "openai_compatible"
+    assert row.model_versions["llm"] == "stand-in"
