@@ -343,10 +343,14 @@ class _Run:
                     self._flush(pending)
                     bar.set_postfix(chunks=self.result.chunks_written, refresh=False)
                     pending, pending_chunks = [], 0
-        finally:
-            # Documents already embedded are still good when the source fails part-way: keep them.
+        except Exception:
+            # Documents already read are still good when the source fails part-way: keep them.
+            # (Not on Ctrl-C: whoever interrupts wants it to stop now.)
             self._flush(pending)
+            raise
+        finally:
             bar.close()
+        self._flush(pending)
         if getattr(source, "complete", False):
             gone = [doc_id for ext, (doc_id, _) in existing.items() if ext not in seen]
             with self._timed("prune"):

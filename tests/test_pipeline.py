@@ -354,3 +354,64 @@ def test_first_load_into_an_empty_store_rebuilds_the_vector_index(database, sett
         indexdef = s.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
                              {"n": writer.VECTOR_INDEX}).scalar_one()
     assert "hnsw" in indexdef and "vector_cosine_ops" in indexdef and "ef_construction='64'" in indexdef
+
+
+KILLED_CHILD = r'''
+import os, signal, sys
+sys.path.insert(0, sys.argv[3])
+from bot.db.session import connect
+from bot.settings import load_settings
+from knowledge import pipeline
+from knowledge.embeddings import embedder_from_settings
+from tests.test_pipeline import MemorySource, _body
+
+pipeline.FLUSH_CHUNKS = 1  # one document per model call and per transaction
+settings = load_settings(_env_file=None, database_url=sys.argv[1], lorebot_data_dir=sys.argv[2])
+db = connect(settings)
+inner = embedder_from_settings(settings)
+calls = []
+
+class KillingEmbedder:
+    name, dimension, model_id, tokenizer = inner.name, inner.dimension, inner.model_id, inner.tokenizer
+    def count_tokens(self, t): return inner.count_tokens(t)
+    def embed(self, texts):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)  # a kill -9 in the middle of the run
+        return inner.embed(texts)
+
+docs = {f"d{i}.md": _body(f"topic{i}") + "\nRevised after the audit.\n" for i in range(5)}
+pipeline.ingest_source(db=db, settings=settings, name="mem", embedder=KillingEmbedder(),
+                       source_factory=lambda spec, st: MemorySource(docs))
+'''
+
+
+def test_kill_minus_nine_mid_run_keeps_the_index_and_the_next_run_finishes(
+        database, settings, embedder, add_mem_source, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    add_mem_source()
+    original = {f"d{i}.md": _body(f"topic{i}") for i in range(5)}
+    run(database, settings, embedder, MemorySource(dict(original)))
+    repo = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_CHILD, settings.database_url.get_secret_value(),
+         str(tmp_path / "child"), repo],
+        cwd=repo, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    texts = _texts_by_doc(chunk_rows(database))
+    assert set(texts) == set(original)  # every document still served
+    revised = [k for k, t in texts.items() if "audit" in " ".join(t)]
+    assert len(revised) == 2  # the two committed before the kill; the rest at their old version
+    with database.session() as s:
+        assert sources_db.recent_runs(session=s)[0].status == "running"  # died without closing
+    updated = {k: v + "\nRevised after the audit.\n" for k, v in original.items()}
+    after = run(database, settings, embedder, MemorySource(updated))  # lock was freed by the kill
+    assert after.status == "ok" and (after.updated, after.unchanged) == (3, 2)
+    assert all("audit" in " ".join(t) for t in _texts_by_doc(chunk_rows(database)).values())
+    with database.session() as s:
+        statuses = [r.status for r in sources_db.recent_runs(session=s)]
+    assert statuses[0] == "ok" and "interrupted" in statuses
