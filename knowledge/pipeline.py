@@ -63,6 +63,7 @@ class IngestResult:
     seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    redactions: dict[str, int] = field(default_factory=dict)  # kind -> count, over new/changed docs
     message: str = ""
 
     @property
@@ -82,6 +83,8 @@ class IngestResult:
         )
         if self.reembedded:
             line += f"; re-embedded {self.reembedded} chunks"
+        if self.redactions:
+            line += f"; redacted {sum(self.redactions.values())} secrets/personal data"
         return line + (f" ({self.message})" if self.message else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -367,6 +370,8 @@ class _Run:
         digest = self._content_hash(cleaned)
         if existing is not None and existing[1] == digest:
             return None
+        for kind, n in report.counts.items():
+            self.result.redactions[kind] = self.result.redactions.get(kind, 0) + n
         chunks = chunk_document(
             cleaned, tokenizer_count=self.count_tokens,
             chunk_size=self.settings.chunk_size_tokens, overlap=self.settings.chunk_overlap_tokens,

@@ -300,6 +300,7 @@ def test_secrets_never_reach_the_chunks_table(database, settings, embedder, add_
                               "FROM chunks")).scalar_one()
         cached = s.execute(text("SELECT count(*) FROM embedding_cache")).scalar_one()
     assert aws not in blob and slack not in blob and "REDACTED" in blob
+    assert sum(result.redactions.values()) >= 2 and "redacted" in result.summary()
     assert cached == result.chunks_written
 
 
