@@ -144,8 +144,11 @@ def load_base(name: str) -> LoadedBase:
             f"cannot load base model {name!r} ({str(exc).splitlines()[0]}); without internet "
             "pass a local model folder"
         ) from exc
-    if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer = None  # a dequantised GGUF trains and saves as a normal model
+    if "gguf_file" in kwargs:
+        # transformers dequantises GGUF weights on load; marked plain, it trains and saves as
+        # a normal model (left marked, Trainer refuses it and save_pretrained fails).
+        model.hf_quantizer = None
+        model.is_quantized = False
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return LoadedBase(model=model, tokenizer=tokenizer, kind=kind, name=name)
