@@ -192,6 +192,13 @@ def describe_source(*, db: Database, name: str, next_run: datetime | None = None
         )
         errors = list(last.errors or [])[:max_errors] if last else []
         more = len(last.errors or []) - len(errors) if last else 0
+    status = info.status
+    if status == "running":
+        from knowledge.pipeline import source_lock
+
+        with source_lock(db, name) as free:
+            if free:  # no process holds the ingest lock: the run it recorded was killed
+                status = f"interrupted (the last run did not finish; `lorebot ingest {name}` resumes)"
     if next_run is not None:
         next_text = _when(next_run)
     elif info.schedule:
@@ -204,7 +211,7 @@ def describe_source(*, db: Database, name: str, next_run: datetime | None = None
         f"  location: {info.location}",
         f"  collection: {info.collection}",
         f"  schedule: {schedules.describe(info.schedule)}",
-        f"  status: {info.status}",
+        f"  status: {status}",
         f"  documents: {info.documents}, chunks: {info.chunks}",
         f"  last run: {last_run}",
         f"  last success: {_when(info.last_success_at)}",

@@ -409,6 +409,9 @@ def test_kill_minus_nine_mid_run_keeps_the_index_and_the_next_run_finishes(
     assert len(revised) == 2  # the two committed before the kill; the rest at their old version
     with database.session() as s:
         assert sources_db.recent_runs(session=s)[0].status == "running"  # died without closing
+    from bot.sources import describe_source
+
+    assert "interrupted" in describe_source(db=database, name="mem")
     updated = {k: v + "\nRevised after the audit.\n" for k, v in original.items()}
     after = run(database, settings, embedder, MemorySource(updated))  # lock was freed by the kill
     assert after.status == "ok" and (after.updated, after.unchanged) == (3, 2)
