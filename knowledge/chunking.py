@@ -22,7 +22,11 @@ _FENCE = re.compile(r"^(```|~~~)")
 _HEADING_ONLY = re.compile(r"^\s*#{1,6} [^\n]*\s*$")
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _HTML_TAG = re.compile(r"<(?:html|body|main|article|h[1-6]|p|div|pre|ul|ol|li|br)\b", re.I)
-_STRUCTURED = {"text/markdown", "text/html", "text/x-rst"}
+# Readers turn DOCX, HTML and reStructuredText headings into "#" lines, so all get sections.
+_STRUCTURED = {
+    "text/markdown", "text/html", "text/x-rst",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 TokenCounter = Callable[[str], int]
 

@@ -116,3 +116,10 @@ def test_fast_counter_matches_the_embedder(unit_settings):
     fast = counter_for(embedder)
     for sample in ("", "hello", "Pneumonoultramicroscopic words, punctuation! 123", SENT * 80):
         assert fast(sample) == embedder.count_tokens(sample)
+
+
+def test_docx_text_from_the_reader_keeps_its_heading_paths():
+    docx = Document(external_id="p.docx", text="# Policy\n\nIntro.\n\n## Leave\n\nTwenty days a year.",
+                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    chunks = chunk_document(docx, tokenizer_count=words, chunk_size=50, overlap=5)
+    assert [c.heading_path for c in chunks] == ["Policy", "Policy > Leave"]
