@@ -243,9 +243,11 @@ def stage_db(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> No
     sub_ids = eval_subset(data, val_ids, doc_ids, args.eval_corpus)
     full = len(sub_ids) == len(doc_ids)
     base_docs = np.load(work / "corpus_base.npy")
-    ad_docs = np.load(work / f"corpus_adapted_{len(sub_ids)}.npy")
     base_q = np.load(work / "queries_val_base.npy")
-    ad_q = np.load(work / "queries_val_adapted.npy")
+    # The adapted model's spaces are measured once its vectors exist (a rerun resumes).
+    have_adapted = (work / f"corpus_adapted_{len(sub_ids)}.npy").exists()
+    ad_docs = np.load(work / f"corpus_adapted_{len(sub_ids)}.npy") if have_adapted else base_docs[:0]
+    ad_q = np.load(work / "queries_val_adapted.npy") if have_adapted else base_q[:0]
     settings, db = _open_db(work)
     chunk_doc = _load_chunks(settings, db, args.data, data, doc_ids, base_docs, sub_ids)
     doc_chunk = {d: c for c, d in chunk_doc.items()}
@@ -264,14 +266,17 @@ def stage_db(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> No
         ("adapted-half", "halfvec", sub_chunk_ids, ad_docs, ad_q, "eval"),
     ]
     sub_filter = None if full else ["scifact-sub"]
-    table: dict[str, Any] = {}
+    table: dict[str, Any] = dict((result.get("db") or {}).get("spaces") or {})
     base_space = spaces.VectorSpace("base")
-    table["base"] = _run_space(db, base_space, base_q, val_ids, data.queries, data.qrels, chunk_doc)
-    if not full:
-        table["base"]["on_eval_corpus"] = _run_space(db, base_space, base_q, val_ids, data.queries,
-                                                     data.qrels, chunk_doc, sub_filter)
-    log.info("base: %s", table["base"])
+    if "base" not in table:
+        table["base"] = _run_space(db, base_space, base_q, val_ids, data.queries, data.qrels, chunk_doc)
+        if not full:
+            table["base"]["on_eval_corpus"] = _run_space(db, base_space, base_q, val_ids, data.queries,
+                                                         data.qrels, chunk_doc, sub_filter)
+        log.info("base: %s", table["base"])
     for name, storage, ids, docs, qv, covers in plans:
+        if name in table or len(docs) == 0:
+            continue
         space = spaces.VectorSpace(name, table=spaces.table_for(name), storage=storage,
                                    dimension=docs.shape[1])
         t0 = time.perf_counter()
@@ -295,6 +300,7 @@ def stage_db(args: argparse.Namespace, work: Path, result: dict[str, Any]) -> No
                 table[name].update(spaces.storage_bytes(session=s, space=space))
         table[name].update(vectors=len(ids), load_s=round(t1 - t0, 1), index_build_s=round(t2 - t1, 1))
         log.info("%s: %s", name, table[name])
+        result["db"] = {"spaces": table}
     result["db"] = {"validation_queries": len(val_ids), "chunks": len(chunk_ids),
                     "eval_corpus_chunks": len(sub_chunk_ids),
                     "search": "one SQL statement (knowledge.store.search), top 10 of 50 candidates, "
@@ -320,6 +326,7 @@ def main() -> None:
     p.add_argument("--hard-negatives", type=int, default=1)
     p.add_argument("--matryoshka", type=int, nargs="*", default=[])
     p.add_argument("--pca-dims", type=int, nargs=2, default=[256, 128])
+    p.add_argument("--model-result", default=None, help="Stage model's JSON, to include (stage db).")
     p.add_argument("--eval-corpus", type=int, default=0,
                    help="Rank over this many documents (judged ones + distractors); 0: all.")
     args = p.parse_args()
@@ -328,6 +335,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     out = Path(args.out) if args.out else work / "result.json"
     result: dict[str, Any] = json.loads(out.read_text()) if out.exists() and args.stage == "db" else {}
+    if args.stage == "db" and args.model_result and Path(args.model_result).exists():
+        result["model_stage"] = json.loads(Path(args.model_result).read_text())
     result.setdefault("data", str(args.data))
     t0 = time.perf_counter()
     if args.stage in ("model", "all"):

@@ -62,7 +62,7 @@ def quality(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     report = run_retrieval_eval(settings=settings, db=db, folder=folder, split=args.split,
                                 limit_queries=args.limit_queries, progress=sys.stderr.isatty(),
-                                loader=args.loader)
+                                loader=args.loader, batch_queries=True)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if args.sweep:
         # Candidate lists per arm once (chunk ids -> doc ids), then fusion variants in Python.
@@ -150,6 +150,7 @@ def _build_100k(args: argparse.Namespace, settings, bench_url: str) -> dict:  # 
         register_vector(conn)
         conn.execute("DELETE FROM chunks")
         conn.execute("DROP INDEX IF EXISTS ix_chunks_embedding_hnsw")
+        conn.execute("DROP INDEX IF EXISTS ix_chunks_tsv")  # both indexes: load first, then build
         cid = conn.execute("INSERT INTO collections (name) VALUES ('bench') ON CONFLICT (name) "
                            "DO UPDATE SET name = 'bench' RETURNING id").fetchone()[0]
         sid = conn.execute("INSERT INTO sources (name, kind, location, collection_id) VALUES "
@@ -166,7 +167,7 @@ def _build_100k(args: argparse.Namespace, settings, bench_url: str) -> dict:  # 
             cp.set_types(["int8", "int4", "int4", "int4", "text", "text", "varchar", "vector"])
             for c in range(copies):
                 noise = (rng.normal(0, args.noise / np.sqrt(base.shape[1]), base.shape)
-                         if c else 0).astype(np.float32)
+                         if c else np.zeros_like(base)).astype(np.float32)
                 vecs = base + noise
                 vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
                 for (t, hp, _, _), v in zip(rows, vecs, strict=True):
@@ -175,6 +176,8 @@ def _build_100k(args: argparse.Namespace, settings, bench_url: str) -> dict:  # 
                     cp.write_row((did, cid, sid, ordinal, t, hp, "bench", v))
                     ordinal += 1
         loaded = time.perf_counter()
+        conn.execute("CREATE INDEX ix_chunks_tsv ON chunks USING gin (tsv)")
+        conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute("CREATE INDEX ix_chunks_embedding_hnsw ON chunks USING hnsw "
                      "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
         conn.commit()

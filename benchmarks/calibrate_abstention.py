@@ -78,14 +78,16 @@ def main() -> None:
                           ef_search=settings.retrieval_ef_search)
     pos, missing, off = [], [], []
 
-    def hits_for(q: str):  # type: ignore[no-untyped-def]
-        with db.session() as s:
-            return search(session=s, params=params, query_text=q,
-                          query_vector=embedder.embed_query(q))
-
     qids = [q for q in data.qrels if q in data.queries][: args.limit_queries or None]
     if not qids:
         raise SystemExit("no judged queries")
+    texts = [data.queries[q] for q in qids] + OFF_TOPIC
+    vectors = dict(zip(texts, embedder.embed(texts), strict=True))  # one batched pass
+
+    def hits_for(q: str):  # type: ignore[no-untyped-def]
+        with db.session() as s:
+            return search(session=s, params=params, query_text=q, query_vector=vectors[q])
+
     for q in qids:
         hits = hits_for(data.queries[q])
         rel = {f"beir:{d}" for d in data.qrels[q]}
