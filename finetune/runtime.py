@@ -9,6 +9,7 @@ and the reason returned, for the answering service to store with the interaction
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +64,8 @@ def count_rejection(reason: str) -> None:
                 _REJECTIONS = Counter("lorebot_style_rejections",
                                       "Style rewrites rejected by the guard (draft sent).",
                                       ["reason"], registry=metrics.REGISTRY)
-        _REJECTIONS.labels(reason=reason.split(":")[0][:60]).inc()
+        # A small fixed set of labels: "drops citation [2]" and "drops citation [5]" are one.
+        _REJECTIONS.labels(reason=re.sub(r"\s*\[.*$", "", reason.split(":")[0])[:60]).inc()
     except Exception:  # metrics must never break an answer
         log.debug("style rejection not counted", exc_info=True)
 

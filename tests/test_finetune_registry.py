@@ -29,3 +29,31 @@ def test_gate_ignores_raw_rewrites_the_guard_would_reject() -> None:
 def test_versions_sort_by_time_and_do_not_collide() -> None:
     versions = {new_version() for _ in range(50)}
     assert len(versions) == 50 and all(v.startswith("style-") for v in versions)
+
+
+def test_guard_rejections_are_counted_in_the_served_metrics() -> None:
+    from bot import metrics
+    from finetune.runtime import count_rejection
+
+    def value() -> float:
+        return metrics.REGISTRY.get_sample_value(
+            "lorebot_style_rejections_total",
+            {"reason": "adds a number not in the draft or its sources"}) or 0.0
+
+    before = value()
+    count_rejection("adds a number not in the draft or its sources: 42")
+    count_rejection("adds a number not in the draft or its sources: 7")
+    assert value() == before + 2
+    assert b"lorebot_style_rejections_total" in metrics.render()
+
+
+def test_rejection_labels_do_not_grow_with_citation_numbers() -> None:
+    from bot import metrics
+    from finetune.runtime import count_rejection
+
+    before = metrics.REGISTRY.get_sample_value("lorebot_style_rejections_total",
+                                               {"reason": "drops citation"}) or 0.0
+    count_rejection("drops citation [2]")
+    count_rejection("drops citation [5], [6]")
+    assert metrics.REGISTRY.get_sample_value("lorebot_style_rejections_total",
+                                             {"reason": "drops citation"}) == before + 2
