@@ -228,7 +228,7 @@ def latency(args: argparse.Namespace) -> dict:
         t5 = time.perf_counter()
         bare_sql_ms.append((t5 - t4) * 1000)
         bare_ms.append((t5 - t3) * 1000)
-    for q in questions[: args.recall_queries]:
+    for q in list(data.queries.values())[: args.recall_queries]:
         vec = embedder.embed_query(q)
         with db.session() as s:
             got = [h.chunk_id for h in search(session=s, params=vparams, query_text=q,
