@@ -55,9 +55,9 @@ class LoreBot:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None) -> LoreBot:
-        from bot.runtime import open_database
+        from bot.runtime import open_for_serving
 
-        return cls(settings=settings, db=db or open_database(settings))
+        return cls(settings=settings, db=db or open_for_serving(settings))
 
     # --- collaborators, built on first use so an adapter test can inject its own ---
     @property

@@ -22,3 +22,21 @@ def open_database(settings: Settings | None = None, *, run_migrations: bool = Tr
         log.info("migrating database to head", extra={"database": db.safe_url})
         migrate.upgrade(db.url, embedding_dim=migrate.embedding_dimension_for(settings))
     return db
+
+
+def open_for_serving(settings: Settings | None = None) -> Database:
+    """The database, migrated, with the stored vectors checked against EMBEDDING_MODEL.
+
+    Answering with one model over vectors made by another returns nonsense quietly; refusing
+    to start with the command that re-embeds is the honest failure.
+    """
+    from knowledge.store.meta import check_embedding_model
+
+    settings = settings or get_settings()
+    db = open_database(settings)
+    try:
+        check_embedding_model(db, settings)
+    except Exception:
+        db.dispose()
+        raise
+    return db

@@ -106,10 +106,10 @@ class Service:
 
     # --- start ---
     def run(self) -> int:
-        from bot.runtime import open_database
+        from bot.runtime import open_for_serving
 
         settings = self.settings
-        db = open_database(settings)
+        db = open_for_serving(settings)
         self.readiness.db = db
 
         def build_answerer() -> Answerer:
