@@ -292,4 +292,7 @@ def write_corpus(
             written += len(rows)
     session.execute(sql("UPDATE sources SET last_success_at = now(), last_run_at = now(), "
                         "status = 'ok' WHERE id = :s"), {"s": sid})
+    from knowledge.store.terms import refresh_term_stats
+
+    refresh_term_stats(session=session)
     return written

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from bot.db import sources as sources_db
 from knowledge.chunking import CHUNKER_VERSION, chunk_document, counter_for
 from knowledge.embeddings import text_hash
-from knowledge.store import cache, meta, writer
+from knowledge.store import cache, meta, terms, writer
 from knowledge.store.vector_store import LoreVectorStore, chunk_node
 from knowledge.types import Chunk, Document, DocumentError
 
@@ -219,6 +219,12 @@ def _record_if_sole_source(db: Database, embedder: Embedder, source_id: int) -> 
 
 
 def _finish(db: Database, result: IngestResult, started: float, cursor: str | None) -> None:
+    with db.session() as session:
+        # The keyword arm's BM25 weights come from these; only a changed index moves them.
+        if result.added or result.updated or result.deleted or terms.term_stats_stale(session=session):
+            t0 = time.perf_counter()
+            terms.refresh_term_stats(session=session)
+            result.timings["term_stats"] = time.perf_counter() - t0
     result.seconds = round(time.perf_counter() - started, 3)
     result.timings["total"] = result.seconds
     with db.session() as session:

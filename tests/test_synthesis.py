@@ -181,3 +181,23 @@ def test_missing_provider_settings_say_what_to_set(tmp_path):
 def test_passage_type_exposes_citation_fields():
     p: Passage = PASSAGES[0]
     assert (p.title, p.uri, p.heading, p.document_id) == ("Deploying", "docs/1.md", "H", 1)
+
+
+def test_extractive_never_quotes_half_sentences_or_headings():
+    """A chunk boundary cuts sentences; quoting the halves can say the opposite of the source."""
+    from knowledge.synthesis.extractive import answerable_sentences
+
+    cut = "the rollback is never automatic. Run make rollback to undo a deploy. Rollbacks take"
+    assert answerable_sentences(cut) == ["Run make rollback to undo a deploy."]
+    # at a document's start a lower-case first word is a real sentence (e.g. a product name)
+    assert answerable_sentences("lorebot answers questions.", starts_document=True) == [
+        "lorebot answers questions."]
+    assert answerable_sentences("## Rollback\nRun make rollback.") == ["Run make rollback."]
+    assert answerable_sentences("- first step\n- second step") == ["- first step", "- second step"]
+
+
+def test_citation_heading_does_not_repeat_the_title():
+    from bot.answering.service import _heading_below_title
+
+    assert _heading_below_title("Using Slack > Using Slack > Install", "Using Slack") == "Install"
+    assert _heading_below_title("Setup > Install", "Other") == "Setup > Install"

@@ -32,6 +32,14 @@ SNIPPET_CHARS = 240
 CLOSEST_SOURCES = 3
 
 
+def _heading_below_title(heading: str, title: str) -> str:
+    """A document's top heading usually repeats its title; cite only the part below it."""
+    parts = [h.strip() for h in heading.split(" > ") if h.strip()]
+    while parts and title and parts[0].casefold() == title.strip().casefold():
+        parts.pop(0)
+    return " > ".join(parts)
+
+
 def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -228,7 +236,8 @@ class AnsweringService:
         style_rejected: str | None = None, style_version: str | None = None,
     ) -> Answer:
         citations = [
-            Citation(marker=m, title=p.title or p.uri, uri=p.uri, heading=p.heading,
+            Citation(marker=m, title=p.title or p.uri, uri=p.uri,
+                     heading=_heading_below_title(p.heading, p.title),
                      snippet=_snippet(p.text),
                      score=round(p.similarity if p.similarity is not None else p.score, 4),
                      chunk_id=p.first.chunk_id, document_id=p.document_id,

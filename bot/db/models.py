@@ -258,3 +258,13 @@ class Meta(Timestamped, Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class TermStat(Timestamped, Base):
+    """Chunks per lexeme (document frequency), refreshed after ingests; the BM25 keyword arm
+    reads it to weight rare terms and skip common ones."""
+
+    __tablename__ = "term_stats"
+
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    ndoc: Mapped[int] = mapped_column(Integer, nullable=False)

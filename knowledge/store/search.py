@@ -20,6 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 Mode = Literal["hybrid", "vector", "keyword"]
+
+# BM25's usual constants; chunks are short and similar in length, so b matters little.
+BM25_K1 = 1.2
+BM25_B = 0.75
+MAX_DOC_FREQ = 0.2  # of the chunks: a lexeme in more of them is not searched for
+MAX_QUERY_TERMS = 12
 MODES: tuple[str, ...] = ("hybrid", "vector", "keyword")
 
 
@@ -97,21 +103,39 @@ def build_sql(params: SearchParams) -> str:
         if use_vec
         else "SELECT NULL::bigint AS id, NULL::float8 AS sim, NULL::bigint AS pos WHERE false"
     )
-    # The OR of the question's lexemes: a question rarely contains every word of its answer,
-    # and an AND query (websearch_to_tsquery's default) finds nothing for most of them.
+    # BM25 over the question's informative lexemes, OR-ed (a question rarely holds every word of
+    # its answer). Postgres' ts_rank knows nothing of term rarity, so common words swamped it;
+    # document frequencies come from ``term_stats`` (knowledge/store/terms.py).
     kw = (
         f"""SELECT id, kr, row_number() OVER (ORDER BY kr DESC, id) AS pos FROM (
-              SELECT c.id, ts_rank_cd(c.tsv, tq.q, 1) AS kr
-              FROM chunks c, tq WHERE {where} AND c.tsv @@ tq.q
-              ORDER BY kr DESC, c.id LIMIT :n) k0"""
+              SELECT c.id, sum(t.idf * (u.tf * (:k1 + 1))
+                     / (u.tf + :k1 * (1 - :b + :b * length(c.tsv) / st.avglen))) AS kr
+              FROM chunks c CROSS JOIN tq CROSS JOIN st
+              CROSS JOIN LATERAL (
+                SELECT x.lexeme, coalesce(array_length(x.positions, 1), 1)::float8 AS tf
+                FROM unnest(c.tsv) x) u
+              JOIN qterms t ON t.lexeme = u.lexeme
+              WHERE {where} AND c.tsv @@ tq.q
+              GROUP BY c.id ORDER BY kr DESC, c.id LIMIT :n) k0"""
         if use_kw
-        else "SELECT NULL::bigint AS id, NULL::float4 AS kr, NULL::bigint AS pos WHERE false"
+        else "SELECT NULL::bigint AS id, NULL::float8 AS kr, NULL::bigint AS pos WHERE false"
     )
     return f"""
 WITH scope AS (SELECT id, name FROM collections WHERE name = ANY(:collections)),
-tq AS (SELECT CASE WHEN numnode(p.q) = 0 THEN p.q
-                   ELSE replace(p.q::text, ' & ', ' | ')::tsquery END AS q
-       FROM (SELECT plainto_tsquery('english', :qtext) AS q) p),
+st AS (SELECT coalesce((SELECT value::float8 FROM lorebot_meta WHERE key = 'term_stats_chunks'), 0) AS n,
+              coalesce((SELECT value::float8 FROM lorebot_meta WHERE key = 'term_stats_avglen'), 1)
+                AS avglen),
+qterms AS (
+  SELECT q.lexeme, ln(1 + (st.n - ts.ndoc + 0.5) / (ts.ndoc + 0.5)) AS idf
+  FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', :qtext))) AS lexeme) q
+  JOIN term_stats ts ON ts.lexeme = q.lexeme CROSS JOIN st
+  -- a lexeme in a large share of a big corpus carries little signal and costs the most to match
+  WHERE ts.ndoc <= greatest(:max_df * st.n, 100)
+  ORDER BY idf DESC, q.lexeme LIMIT :max_terms
+),
+tq AS (SELECT string_agg(quote_lexeme, ' | ')::tsquery AS q FROM (
+         SELECT '''' || replace(replace(lexeme, E'\\\\', E'\\\\\\\\'), '''', '''''') || ''''
+                AS quote_lexeme FROM qterms) ql),
 vec AS MATERIALIZED ({vec}),
 kw AS MATERIALIZED ({kw}),
 fused AS (
@@ -157,6 +181,10 @@ def search(
         "wv": float(params.vector_weight),
         "wk": float(params.keyword_weight),
         "top_k": int(params.top_k),
+        "k1": BM25_K1,
+        "b": BM25_B,
+        "max_df": MAX_DOC_FREQ,
+        "max_terms": MAX_QUERY_TERMS,
     }
     if params.sources:
         bind["sources"] = list(params.sources)

@@ -25,7 +25,7 @@ from pydantic import PrivateAttr
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from knowledge.store import writer
+from knowledge.store import terms, writer
 
 # Node metadata keys that map onto chunk columns; everything else goes into chunks.metadata.
 COLUMN_KEYS = ("document_id", "collection_id", "source_id", "ordinal", "heading_path",
@@ -106,6 +106,10 @@ class LoreVectorStore(BasePydanticVectorStore):
             ))
         with self._session(kwargs.get("session")) as session:
             ids = writer.copy_chunks(session=session, rows=rows)
+            if kwargs.get("session") is None:
+                # Called from outside the pipeline (which refreshes once per run): keep the
+                # keyword arm's term statistics in step with what was just added.
+                terms.refresh_term_stats(session=session)
         return [str(i) for i in ids]
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:

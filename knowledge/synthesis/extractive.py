@@ -81,8 +81,30 @@ _STOP = frozenset(
 )
 
 
+_HEADING = re.compile(r"^\s*#{1,6}\s")
+_STARTS_WELL = re.compile(r"^[\W\d_]*[A-Z0-9`\"'*\-(\[]|^[^\x00-\x7f]")
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+_ENDS_WELL = re.compile(r"[.!?:;)\]`\"'。！？]\s*$")
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT.split(text) if s and len(s.strip()) > 1]
+
+
+def answerable_sentences(text: str, *, starts_document: bool = False) -> list[str]:
+    """The passage's sentences that can stand alone in an answer.
+
+    Headings are labels, not statements. A chunk boundary can cut a sentence: the first piece
+    of a passage starting in lower case, or the last one with no closing punctuation, is half a
+    sentence whose meaning may be the opposite of the whole, so neither is quoted.
+    """
+    sents = [s for s in sentences(text) if not _HEADING.match(s)]
+    if sents and not starts_document and not _STARTS_WELL.match(sents[0]):
+        sents = sents[1:]
+    if (sents and not _ENDS_WELL.search(sents[-1]) and not _LIST_ITEM.match(sents[-1])
+            and not text.rstrip().endswith("```")):
+        sents = sents[:-1]
+    return sents
 
 
 def stem(word: str) -> str:
@@ -97,6 +119,11 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text) if w.lower() not in _STOP]
 
 
+def _starts_document(passage: Passage) -> bool:
+    hits = getattr(passage, "hits", None)
+    return not hits or getattr(hits[0], "ordinal", 0) == 0
+
+
 class ExtractiveSynthesizer:
     name = "extractive"
 
@@ -109,7 +136,7 @@ class ExtractiveSynthesizer:
         q_terms = Counter(terms(question))
         candidates: list[tuple[float, int, int, str]] = []  # score, passage no, position, text
         doc_freq: Counter[str] = Counter()
-        split = [sentences(p.text) for p in passages]
+        split = [answerable_sentences(p.text, starts_document=_starts_document(p)) for p in passages]
         for sents in split:
             for s in sents:
                 doc_freq.update(set(terms(s)))
