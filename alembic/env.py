@@ -12,6 +12,13 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201
+    """Per-version vector tables (``chunk_vectors_<version>``) are data made at run time by
+    ``lorebot embeddings`` (their dimension varies); they are not part of the schema."""
+    return not (type_ == "table" and reflected and compare_to is None
+                and str(name).startswith("chunk_vectors_"))
+
+
 def _url() -> str:
     url = config.attributes.get("url")
     if url:
@@ -24,7 +31,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      compare_type=compare_type)
+                      compare_type=compare_type, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -35,14 +42,15 @@ def run_migrations_online() -> None:
         config.attributes["embedding_dim"] = embedding_dimension_for(None)
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          compare_type=compare_type, transaction_per_migration=False)
+                          compare_type=compare_type, include_object=include_object,
+                          transaction_per_migration=False)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          compare_type=compare_type)
+                          compare_type=compare_type, include_object=include_object)
         # One transaction for the whole upgrade: a migration failing halfway leaves the
         # database exactly as it was (Postgres DDL is transactional).
         with context.begin_transaction():

@@ -204,7 +204,20 @@ def ingest_source(
         if reembed and result.status in ("ok", "partial"):
             _record_if_sole_source(db, embedder, source_id)
         _finish(db, result, started, cursor)
+        if result.added or result.updated:
+            _sync_active_space(db, settings)
         return result
+
+
+def _sync_active_space(db: Database, settings: Settings) -> None:
+    """New chunks also get vectors in an adopted embedding space (``lorebot embeddings``);
+    until they do, that space's search simply does not see them - never an error."""
+    try:
+        from knowledge.adaptation.switch import sync_active_space
+
+        sync_active_space(database=db, settings=settings)
+    except Exception:  # the base vectors are written; the space catches up on the next run
+        log.exception("could not add the new chunks to the active embedding space")
 
 
 def _record_if_sole_source(db: Database, embedder: Embedder, source_id: int) -> None:

@@ -71,8 +71,12 @@ class HybridRetriever(BaseRetriever):
         sources: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
         query_prefix: str = "",
+        settings: Any = None,
     ) -> None:
         super().__init__()
+        # With settings, questions go to the active embedding space (``lorebot embeddings
+        # activate``); without, to the base vectors in ``chunks.embedding``.
+        self._settings = settings
         self._session_factory = session_factory
         self._embedder = embedder
         self._query_prefix = query_prefix
@@ -93,24 +97,40 @@ class HybridRetriever(BaseRetriever):
             candidates=max(settings.retrieval_candidates, top_k or 0),
             ef_search=settings.retrieval_ef_search, rrf_k=settings.rrf_k,
             vector_weight=settings.rrf_vector_weight, keyword_weight=settings.rrf_keyword_weight,
-            **kw,
+            settings=settings, **kw,
         )
 
     def search_hits(self, query: str, *, session: Session | None = None) -> list[SearchHit]:
         """The typed hits (what the answering service uses); timings in ``last_timings_ms``."""
         t0 = time.perf_counter()
+        if session is not None:
+            hits, t1 = self._search(session, query)
+        else:
+            with self._session_factory() as s:
+                hits, t1 = self._search(s, query)
+        t2 = time.perf_counter()
+        self.last_timings_ms = {"embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000}
+        return hits
+
+    def _search(self, session: Session, query: str) -> tuple[list[SearchHit], float]:
+        """Hits, and when the question's embedding was done (for the stage timings)."""
+        if self._settings is not None:
+            from knowledge.adaptation.switch import active_spec, encoder_for
+            from knowledge.store.spaces import search_space
+
+            spec = active_spec(session=session, settings=self._settings)
+            if not spec.space.is_base:
+                vector = None
+                if self.params.mode != "keyword":
+                    vector = encoder_for(spec, self._settings).encode_query(self._query_prefix + query)
+                t1 = time.perf_counter()
+                return search_space(session=session, space=spec.space, params=self.params,
+                                    query_text=query, query_vector=vector), t1
         vector = None
         if self.params.mode != "keyword":
             vector = self._embedder.embed_query(self._query_prefix + query)
         t1 = time.perf_counter()
-        if session is not None:
-            hits = search(session=session, params=self.params, query_text=query, query_vector=vector)
-        else:
-            with self._session_factory() as s:
-                hits = search(session=s, params=self.params, query_text=query, query_vector=vector)
-        t2 = time.perf_counter()
-        self.last_timings_ms = {"embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000}
-        return hits
+        return search(session=session, params=self.params, query_text=query, query_vector=vector), t1
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [hit_to_node(h) for h in self.search_hits(query_bundle.query_str)]

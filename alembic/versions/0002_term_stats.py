@@ -29,7 +29,15 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("lexeme", name=op.f("pk_term_stats")),
     )
+    # An existing index gets its statistics now, so keyword search works before the next ingest.
+    op.execute("INSERT INTO term_stats (lexeme, ndoc) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM chunks')")
+    op.execute(
+        "INSERT INTO lorebot_meta (key, value) VALUES "
+        "('term_stats_chunks', (SELECT count(*) FROM chunks)::text), "
+        "('term_stats_avglen', (SELECT coalesce(avg(length(tsv)), 1) FROM chunks)::text)"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM lorebot_meta WHERE key IN ('term_stats_chunks', 'term_stats_avglen')")
     op.drop_table("term_stats")

@@ -21,7 +21,7 @@ from bot.db.session import Database
 from bot.settings import Settings
 from bot.types import Actor, Answer, ChannelRef, Citation
 from knowledge.passages import Passage, build_passages
-from knowledge.store.search import SearchHit, SearchParams, chunk_count, existing_collections, search
+from knowledge.store.search import SearchHit, chunk_count, existing_collections
 from knowledge.synthesis import Synthesizer, renumber, synthesizer_from_settings
 
 log = logging.getLogger(__name__)
@@ -179,20 +179,17 @@ class AnsweringService:
 
     def _retrieve(self, query: str, collections: list[str], timings: dict[str, float]
                   ) -> list[SearchHit]:
+        """The same retriever ``lorebot eval retrieval`` measures, over the active vector space."""
+        from knowledge.retriever import HybridRetriever
+
         st = self.settings
-        t0 = time.perf_counter()
-        vector = self.embedder.embed_query(query)
-        timings["embed"] = (time.perf_counter() - t0) * 1000
         # Twice top_k chunks, so neighbours can merge and duplicates drop without losing passages.
         top = min(st.retrieval_candidates, 2 * st.retrieval_top_k)
-        params = SearchParams(collections=collections, top_k=top, candidates=st.retrieval_candidates,
-                              ef_search=st.retrieval_ef_search, rrf_k=st.rrf_k,
-                              vector_weight=st.rrf_vector_weight,
-                              keyword_weight=st.rrf_keyword_weight)
-        t0 = time.perf_counter()
-        with self.db.session() as s:
-            hits = search(session=s, params=params, query_text=query, query_vector=vector)
-        timings["search"] = (time.perf_counter() - t0) * 1000
+        retriever = HybridRetriever.from_settings(st, session_factory=self.db.session,
+                                                  embedder=self.embedder, collections=collections,
+                                                  top_k=top)
+        hits = retriever.search_hits(query)
+        timings.update(retriever.last_timings_ms)
         return hits
 
     def _condense_llm(self) -> Any:

@@ -165,13 +165,24 @@ def search(
         return []
     if params.mode != "keyword" and query_vector is None:
         raise ValueError(f"{params.mode} search needs the question's embedding")
-    ef = max(int(params.ef_search), int(params.candidates))
-    if ef > 1000:
-        ef = 1000
+    set_search_options(session=session, params=params)
+    rows = session.execute(text(build_sql(params)), bind_params(params, query_text, query_vector)).all()
+    return hits_from_rows(rows)
+
+
+def set_search_options(*, session: Session, params: SearchParams) -> None:
+    """The per-transaction HNSW settings a search needs."""
+    ef = min(max(int(params.ef_search), int(params.candidates)), 1000)
     # psycopg binds server-side and SET cannot take a parameter: a validated int literal.
     session.execute(text(f"SET LOCAL hnsw.ef_search = {ef:d}"))
     # A collection filter can leave an HNSW scan with too few rows; iterative scans keep going.
     session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+
+
+def bind_params(
+    params: SearchParams, query_text: str, query_vector: Sequence[float] | np.ndarray | None
+) -> dict[str, Any]:
+    """The values for :func:`build_sql`'s statement (any vector space)."""
     bind: dict[str, Any] = {
         "collections": list(params.collections),
         "qtext": query_text,
@@ -190,7 +201,10 @@ def search(
         bind["sources"] = list(params.sources)
     if params.metadata:
         bind["metadata"] = json.dumps(params.metadata)
-    rows = session.execute(text(build_sql(params)), bind).all()
+    return bind
+
+
+def hits_from_rows(rows: Sequence[Any]) -> list[SearchHit]:
     return [
         SearchHit(
             chunk_id=r.id, document_id=r.document_id, ordinal=r.ordinal, text=r.text,

@@ -26,7 +26,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from knowledge.store._pg import raw_connection
-from knowledge.store.search import SearchHit, SearchParams, build_sql, search, vector_literal
+from knowledge.store.search import (
+    SearchHit,
+    SearchParams,
+    bind_params,
+    build_sql,
+    hits_from_rows,
+    search,
+    set_search_options,
+    vector_literal,
+)
 
 STORAGES = ("vector", "halfvec")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -223,33 +232,10 @@ def search_space(
         if len(query_vector) != space.dimension:
             raise ValueError(f"space {space.version} needs a {space.dimension}-d query vector, "
                              f"got {len(query_vector)}")
-    ef = min(max(int(params.ef_search), int(params.candidates)), 1000)
-    session.execute(text(f"SET LOCAL hnsw.ef_search = {ef:d}"))
-    session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-    bind: dict[str, Any] = {
-        "collections": list(params.collections), "qtext": query_text,
-        "q": vector_literal(query_vector) if query_vector is not None else None,
-        "n": int(params.candidates), "k": float(params.rrf_k), "wv": float(params.vector_weight),
-        "wk": float(params.keyword_weight), "top_k": int(params.top_k),
-    }
-    if params.sources:
-        bind["sources"] = list(params.sources)
-    if params.metadata:
-        import json
-
-        bind["metadata"] = json.dumps(params.metadata)
-    rows = session.execute(text(_space_sql(params, space)), bind).all()
-    return [
-        SearchHit(
-            chunk_id=r.id, document_id=r.document_id, ordinal=r.ordinal, text=r.text,
-            heading_path=r.heading_path, title=r.title, uri=r.uri, collection=r.collection,
-            source=r.source, similarity=None if r.sim is None else float(r.sim),
-            keyword_rank=None if r.kr is None else float(r.kr),
-            vector_position=r.vpos, keyword_position=r.kpos, score=float(r.score),
-            last_success_at=r.last_success_at, metadata=dict(r.metadata or {}),
-        )
-        for r in rows
-    ]
+    set_search_options(session=session, params=params)
+    rows = session.execute(text(_space_sql(params, space)),
+                           bind_params(params, query_text, query_vector)).all()
+    return hits_from_rows(rows)
 
 
 def vectors_for_ids(
