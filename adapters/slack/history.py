@@ -16,12 +16,11 @@ Options: ``lookback_days`` (7), ``include_bots`` (false), ``max_messages`` per c
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -31,6 +30,7 @@ from adapters.slack import translate
 from adapters.slack.app import DEFAULT_API_URL
 from bot.settings import Settings
 from knowledge.sources.base import SourceSpec, SourceUnavailable
+from knowledge.sources.channel_history import ChannelHistoryState
 from knowledge.types import Document, DocumentError
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ def parse_channels(location: str) -> list[str]:
     return channels
 
 
-class SlackHistorySource:
+class SlackHistorySource(ChannelHistoryState):
+    default_lookback_days = 7
+
     def __init__(
         self,
         spec: SourceSpec,
@@ -68,32 +70,9 @@ class SlackHistorySource:
         client: WebClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.spec = spec
-        self.settings = settings
-        self.channels = parse_channels(spec.location)
-        options = spec.options or {}
-        self.lookback = timedelta(days=float(options.get("lookback_days", 7)))
-        self.include_bots = bool(options.get("include_bots", False))
-        self.max_messages = int(options.get("max_messages", 20_000))
+        super().__init__(spec, settings, channels=parse_channels(spec.location), sleep=sleep)
         self._client = client
-        self._sleep = sleep
-        self._complete = False
-        self._positions: dict[str, str] = {}
-        if spec.cursor:
-            try:
-                self._positions = {str(k): str(v) for k, v in json.loads(spec.cursor).items()}
-            except (ValueError, AttributeError):
-                log.warning("unreadable slack source cursor ignored; reading the full history")
         self._workspace_url = ""
-
-    # --- Source protocol ---
-    @property
-    def complete(self) -> bool:
-        return self._complete
-
-    @property
-    def cursor(self) -> str | None:
-        return json.dumps(self._positions, sort_keys=True) if self._positions else None
 
     def load(self, *, since: datetime | None = None) -> Iterator[Document | DocumentError]:
         client = self._client or self._make_client()
