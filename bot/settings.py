@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     rrf_vector_weight: float = 1.0
     rrf_keyword_weight: float = 1.0
+    keyword_max_doc_freq: float = 0.2
+    keyword_max_terms: int = 12
     reranker_model: str | None = None
     abstain_threshold: float = 0.45
 
@@ -172,6 +174,8 @@ class Settings(BaseSettings):
             raise ValueError("CHUNK_OVERLAP_TOKENS must be smaller than CHUNK_SIZE_TOKENS")
         if self.retrieval_top_k < 1 or self.retrieval_candidates < self.retrieval_top_k:
             raise ValueError("RETRIEVAL_CANDIDATES must be >= RETRIEVAL_TOP_K >= 1")
+        if not 0 < self.keyword_max_doc_freq <= 1 or self.keyword_max_terms < 1:
+            raise ValueError("KEYWORD_MAX_DOC_FREQ must be in (0, 1] and KEYWORD_MAX_TERMS >= 1")
         if not 1 <= self.retrieval_ef_search <= 1000:
             raise ValueError("RETRIEVAL_EF_SEARCH must be between 1 and 1000")
         return self

@@ -72,6 +72,8 @@ class HybridRetriever(BaseRetriever):
         metadata: dict[str, Any] | None = None,
         query_prefix: str = "",
         settings: Any = None,
+        keyword_max_doc_freq: float = 0.2,
+        keyword_max_terms: int = 12,
     ) -> None:
         super().__init__()
         # With settings, questions go to the active embedding space (``lorebot embeddings
@@ -84,6 +86,7 @@ class HybridRetriever(BaseRetriever):
             collections=list(collections), top_k=top_k, candidates=candidates,
             ef_search=ef_search, rrf_k=rrf_k, vector_weight=vector_weight,
             keyword_weight=keyword_weight, mode=mode, sources=sources, metadata=metadata,
+            keyword_max_doc_freq=keyword_max_doc_freq, keyword_max_terms=keyword_max_terms,
         )
         self.last_timings_ms: dict[str, float] = {}
 
@@ -97,7 +100,8 @@ class HybridRetriever(BaseRetriever):
             candidates=max(settings.retrieval_candidates, top_k or 0),
             ef_search=settings.retrieval_ef_search, rrf_k=settings.rrf_k,
             vector_weight=settings.rrf_vector_weight, keyword_weight=settings.rrf_keyword_weight,
-            settings=settings, **kw,
+            keyword_max_doc_freq=settings.keyword_max_doc_freq,
+            keyword_max_terms=settings.keyword_max_terms, settings=settings, **kw,
         )
 
     def search_hits(self, query: str, *, session: Session | None = None) -> list[SearchHit]:

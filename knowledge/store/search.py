@@ -43,6 +43,10 @@ class SearchParams:
     mode: Mode = "hybrid"
     sources: Sequence[str] | None = None
     metadata: dict[str, Any] | None = None
+    # The keyword arm searches the question's ``keyword_max_terms`` rarest lexemes that occur
+    # in at most ``keyword_max_doc_freq`` of the chunks: lower is faster on big corpora.
+    keyword_max_doc_freq: float = MAX_DOC_FREQ
+    keyword_max_terms: int = MAX_QUERY_TERMS
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -194,8 +198,8 @@ def bind_params(
         "top_k": int(params.top_k),
         "k1": BM25_K1,
         "b": BM25_B,
-        "max_df": MAX_DOC_FREQ,
-        "max_terms": MAX_QUERY_TERMS,
+        "max_df": float(params.keyword_max_doc_freq),
+        "max_terms": int(params.keyword_max_terms),
     }
     if params.sources:
         bind["sources"] = list(params.sources)
