@@ -201,3 +201,14 @@ def test_citation_heading_does_not_repeat_the_title():
 
     assert _heading_below_title("Using Slack > Using Slack > Install", "Using Slack") == "Install"
     assert _heading_below_title("Setup > Install", "Other") == "Setup > Install"
+
+
+def test_hard_wrapped_paragraphs_are_quoted_as_whole_sentences():
+    from knowledge.synthesis.extractive import answerable_sentences
+
+    text = ("Set the request URL to\n`https://host/slack/events`; lorebot listens on\nport 3000.\n\n"
+            "- copy the bot token and\n  paste it into .env\n")
+    assert answerable_sentences(text, starts_document=True) == [
+        "Set the request URL to `https://host/slack/events`; lorebot listens on port 3000.",
+        "- copy the bot token and paste it into .env",
+    ]

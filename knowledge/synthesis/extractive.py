@@ -87,8 +87,30 @@ _LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
 _ENDS_WELL = re.compile(r"[.!?:;)\]`\"'。！？]\s*$")
 
 
+def unwrap(text: str) -> str:
+    """Join hard-wrapped lines back into their paragraph (Markdown, reST and e-mail wrap prose
+    at a fixed width); headings, list items, table rows and code keep their own lines."""
+    out: list[str] = []
+    in_code = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_code = not in_code
+            out.append(line)
+            continue
+        starts_block = (not stripped or in_code or _HEADING.match(line) or _LIST_ITEM.match(line)
+                        or stripped.startswith(("|", ">")))
+        prev = out[-1].strip() if out else ""
+        if (not starts_block and prev and not prev.startswith("```") and not _HEADING.match(out[-1])
+                and not prev.startswith("|")):
+            out[-1] = out[-1].rstrip() + " " + stripped
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(text) if s and len(s.strip()) > 1]
+    return [s.strip() for s in _SENT.split(unwrap(text)) if s and len(s.strip()) > 1]
 
 
 def answerable_sentences(text: str, *, starts_document: bool = False) -> list[str]:
