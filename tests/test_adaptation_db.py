@@ -335,6 +335,23 @@ def test_pca_space_is_searched_with_projected_questions(settings, database, beir
                                     params=SearchParams(collections=["team"], mode="hybrid", top_k=3))
         assert hits and hits[0].title == "Office wifi"
         assert switch.active_spec(session=s, settings=settings).space.sql_type == "vector(8)"
+    # The bot's own retriever follows the switch: with the base vectors gone, only the active
+    # space can still find the chunk by vector.
+    from sqlalchemy import text as sql_text
+
+    from knowledge.embeddings import embedder_from_settings
+    from knowledge.retriever import HybridRetriever
+
+    with database.session() as s:
+        s.execute(sql_text("UPDATE chunks SET embedding = NULL"))
+    retriever = HybridRetriever.from_settings(settings, session_factory=database.session,
+                                              embedder=embedder_from_settings(settings),
+                                              collections=["team"], mode="vector", top_k=3)
+    hits = retriever.search_hits("guest wifi password")
+    assert hits and hits[0].title == "Office wifi"
+    assert HybridRetriever(session_factory=database.session, embedder=embedder_from_settings(settings),
+                           collections=["team"], mode="vector", top_k=3).search_hits(
+        "guest wifi password") == []
     with pytest.raises(ValueError, match="needs at least 128"):
         # reducing is from the full-dimension space; the store has too few chunks for 128 dims
         with database.session() as s:
