@@ -125,10 +125,7 @@ class LoreBot:
         comment: str | None = None,
     ) -> bool:
         """Record a +1/-1 from ``user`` on an answer. False if the answer is unknown."""
-        iid = interaction_id or (
-            self.interaction_for_reply(platform=user.platform, reply_ref=reply_ref)
-            if reply_ref else None
-        )
+        iid = self._answer_id(user, interaction_id, reply_ref)
         if iid is None:
             log.info("vote on a message that is not a lorebot answer ignored")
             return False
@@ -146,15 +143,21 @@ class LoreBot:
         interaction_id: uuid.UUID | None = None,
         reply_ref: str | None = None,
     ) -> bool:
-        iid = interaction_id or (
-            self.interaction_for_reply(platform=user.platform, reply_ref=reply_ref)
-            if reply_ref else None
-        )
+        iid = self._answer_id(user, interaction_id, reply_ref)
         if iid is None:
             return False
         with self.db.session() as s:
             return feedback_db.remove_vote(session=s, interaction_id=iid,
                                            user_hash=user_hash(self.settings, user), value=value)
+
+    def _answer_id(self, user: Actor, interaction_id: uuid.UUID | None,
+                   reply_ref: str | None) -> uuid.UUID | None:
+        """The answer a vote is about: given directly (buttons) or by its message (reactions)."""
+        if interaction_id is not None:
+            return interaction_id
+        if reply_ref:
+            return self.interaction_for_reply(platform=user.platform, reply_ref=reply_ref)
+        return None
 
     def comment(self, *, user: Actor, interaction_id: uuid.UUID, text: str) -> bool:
         with self.db.session() as s:

@@ -43,6 +43,19 @@ def _activate(settings: Any, db: Any, version: str, *, force: bool, max_minutes:
     return report.__dict__
 
 
+def _activate_if_asked(out: dict[str, Any], settings: Any, db: Any, report: Any, *,
+                       activate_after: bool, as_json: bool) -> None:
+    """``--activate``: switch to a new version that passed its gate, recording the switch."""
+    if activate_after and report.status == "candidate":
+        out["activation"] = _activate(settings, db, report.version, force=False, max_minutes=None,
+                                      as_json=as_json)
+
+
+def _print_next_step(report: Any, *, activate_after: bool) -> None:
+    if report.status == "candidate" and not activate_after:
+        typer.echo(f"activate it with: lorebot embeddings activate {report.version}")
+
+
 @app.command()
 @friendly_errors
 def adapt(
@@ -73,9 +86,7 @@ def adapt(
                            split=split, from_feedback=from_feedback, config=cfg, version=version,
                            base_model=base_model, tolerance=tolerance)
         out = report.to_json()
-        if activate_after and report.status == "candidate":
-            out["activation"] = _activate(settings, db, report.version, force=False, max_minutes=None,
-                                          as_json=as_json)
+        _activate_if_asked(out, settings, db, report, activate_after=activate_after, as_json=as_json)
     finally:
         db.dispose()
     if as_json:
@@ -84,8 +95,7 @@ def adapt(
     typer.echo(f"{report.version}: {report.status} (saved in {report.path})")
     typer.echo(f"split: {report.split}")
     _print_gate(report.gate.to_json())
-    if report.status == "candidate" and not activate_after:
-        typer.echo(f"activate it with: lorebot embeddings activate {report.version}")
+    _print_next_step(report, activate_after=activate_after)
 
 
 @app.command("list")
@@ -185,9 +195,7 @@ def reduce(
             from_feedback=from_feedback, tolerance=tolerance,
         )
         out: dict[str, Any] = report.__dict__.copy()
-        if activate_after and report.status == "candidate":
-            out["activation"] = _activate(settings, db, report.version, force=False, max_minutes=None,
-                                          as_json=as_json)
+        _activate_if_asked(out, settings, db, report, activate_after=activate_after, as_json=as_json)
     finally:
         db.dispose()
     if as_json:
@@ -195,5 +203,4 @@ def reduce(
         return
     typer.echo(f"{report.version}: {report.status} ({report.space['storage']}({report.space['dimension']}))")
     _print_gate(report.gate)
-    if report.status == "candidate" and not activate_after:
-        typer.echo(f"activate it with: lorebot embeddings activate {report.version}")
+    _print_next_step(report, activate_after=activate_after)
