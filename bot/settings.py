@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 32
     embedding_precision: Literal["auto", "fp32", "bf16"] = "auto"
     embedding_max_tokens: int = 256
+    # Smaller vectors, applied by `lorebot embeddings reduce` (gated) and measured side by side
+    # by `lorebot eval retrieval`: storage type, and dimensions kept (0: all) by PCA/truncation.
+    embedding_storage: Literal["vector", "halfvec"] = "vector"
+    embedding_dimensions: int = Field(default=0, ge=0, le=16000)
+    embedding_reduction: Literal["pca", "truncate"] = "pca"
 
     # --- ingestion ---
     chunk_size_tokens: int = 200

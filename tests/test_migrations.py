@@ -32,6 +32,33 @@ def test_upgrade_downgrade_upgrade(fresh_db_url: str) -> None:
     engine.dispose()
 
 
+def test_postings_migration_indexes_existing_chunks_and_reverts(fresh_db_url: str) -> None:
+    """0003 fills ``chunk_terms`` for chunks written before it, and its downgrade removes the
+    table and the triggers (so a later insert into chunks does not fail on a missing table)."""
+    migrate.upgrade(fresh_db_url, embedding_dim=3, revision="0002")
+    engine = create_engine(fresh_db_url)
+    insert = text(
+        "WITH c AS (INSERT INTO collections (name) VALUES (:n) RETURNING id), "
+        "s AS (INSERT INTO sources (name, kind, location, collection_id) "
+        "      SELECT :n, 'folder', '', id FROM c RETURNING id, collection_id), "
+        "d AS (INSERT INTO documents (source_id, external_id, content_hash) "
+        "      SELECT id, 'a.md', 'h' FROM s RETURNING id, source_id) "
+        "INSERT INTO chunks (document_id, collection_id, source_id, ordinal, text, text_hash) "
+        "SELECT d.id, s.collection_id, s.id, 0, :t, 'h' FROM d JOIN s ON s.id = d.source_id")
+    with engine.begin() as conn:
+        conn.execute(insert, {"n": "before", "t": "Pumps and valves, pumps again."})
+    migrate.upgrade(fresh_db_url, embedding_dim=3, revision="0003")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT lexeme, weight FROM chunk_terms")).all())
+    assert set(rows) == {"pump", "valv"}  # "and", "again": stop words
+    assert rows["pump"] > rows["valv"]  # twice in the chunk: a higher BM25 term weight
+    migrate.downgrade(fresh_db_url, embedding_dim=3, revision="0002")
+    with engine.begin() as conn:
+        assert "chunk_terms" not in migrate.table_names(engine)
+        conn.execute(insert, {"n": "after", "t": "Inserted after the downgrade."})
+    engine.dispose()
+
+
 def test_embedding_dimension_comes_from_the_model(fresh_db_url: str) -> None:
     migrate.upgrade(fresh_db_url, embedding_dim=768)
     engine = create_engine(fresh_db_url)

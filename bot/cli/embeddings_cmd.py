@@ -184,10 +184,21 @@ def reduce(
     activate_after: bool = typer.Option(False, "--activate", help="Switch to it if the gate passes."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Make a smaller space from the active one; adopted only if held-out quality holds."""
+    """Make a smaller space from the active one; adopted only if held-out quality holds.
+
+    With no --pca/--truncate/--halfvec, the reduction comes from the settings
+    (EMBEDDING_STORAGE, EMBEDDING_DIMENSIONS, EMBEDDING_REDUCTION)."""
+    from knowledge.adaptation.compare import Variant
     from knowledge.adaptation.reduce import create_reduced_space
 
     settings, db = _open()
+    if not (pca or halfvec or truncate):
+        wanted = Variant.from_settings(settings)
+        if wanted.is_full:
+            db.dispose()
+            raise ValueError("nothing to do: pass --pca N, --truncate N and/or --halfvec, or set "
+                             "EMBEDDING_STORAGE=halfvec and/or EMBEDDING_DIMENSIONS=N")
+        pca, truncate, halfvec = wanted.pca or 0, wanted.truncate or 0, wanted.storage == "halfvec"
     try:
         report = create_reduced_space(
             database=db, settings=settings, pca=pca or None, halfvec=halfvec,

@@ -81,16 +81,65 @@ def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list
     return bool(result.added or result.updated or result.deleted)
 
 
+def _rank_documents(hits: list[Any], uri_to_id: dict[str, str]) -> list[str]:
+    """Documents ranked by their best chunk."""
+    ranked: list[str] = []
+    for h in hits:
+        did = uri_to_id.get(h.uri, h.uri)
+        if did not in ranked:
+            ranked.append(did)
+    return ranked
+
+
+def _compare_spaces(*, settings: Any, db: Any, data: Any, collection: str, variants: tuple[Any, ...],
+                    memo: _QueryMemo, rank: Any, limit_queries: int | None,
+                    progress: bool) -> list[dict[str, Any]]:
+    """The active space's vectors, full and reduced, side by side (vector and hybrid arms)."""
+    import time
+
+    from knowledge.adaptation.compare import compare_spaces
+    from knowledge.adaptation.switch import active_spec, encoder_for
+    from knowledge.retriever import HybridRetriever
+
+    with db.session() as s:
+        spec = active_spec(session=s, settings=settings)
+    questions = list(dict.fromkeys(data.queries[q] for q in data.qrels if q in data.queries))
+    if spec.space.is_base:
+        memo.prefill(questions)
+        vectors, cost = memo.vectors, memo.cost_ms
+    else:  # an adapted model is active: its encoder embeds the questions
+        enc = encoder_for(spec, settings)
+        t0 = time.perf_counter()
+        encoded = enc.encode(questions)
+        each = (time.perf_counter() - t0) * 1000 / max(1, len(questions))
+        vectors = dict(zip(questions, encoded, strict=True))
+        cost = dict.fromkeys(questions, each)
+    say = (lambda msg: typer.echo(msg, err=True)) if progress else None
+    rows: list[dict[str, Any]] = []
+    for mode in ("vector", "hybrid"):
+        params = HybridRetriever.from_settings(settings, session_factory=db.session, embedder=memo,
+                                               collections=[collection], mode=mode, top_k=100).params
+        rows += compare_spaces(db=db, data=data, collection=collection, base_space=spec.space,
+                               query_vectors=vectors, query_cost_ms=cost, variants=variants,
+                               rank_documents=rank, params=params, limit_queries=limit_queries,
+                               progress=say)
+    for r in rows:
+        r["of_space"] = spec.space.version
+    return rows
+
+
 def run_retrieval_eval(
     *, settings: Any, db: Any, folder: Path, split: str = "test", limit_queries: int | None = None,
     progress: bool = False, modes: tuple[str, ...] = ARMS, loader: str = "pipeline",
-    batch_queries: bool = False,
+    batch_queries: bool = False, variants: tuple[Any, ...] = (),
 ) -> dict[str, Any]:
     """Ingest ``folder``'s corpus into its own collection (reused when unchanged) and run every
     judged query through the same retriever the bot uses, once per arm.
 
     ``loader="pipeline"`` ingests with the bot's chunker (several chunks per long document);
-    ``"minimal"`` writes one chunk per document (title + text), the usual BEIR setting."""
+    ``"minimal"`` writes one chunk per document (title + text), the usual BEIR setting.
+    ``variants`` (``knowledge.adaptation.compare.Variant``) are measured side by side with
+    the full vectors of the active space, for the vector and hybrid arms."""
     from sqlalchemy import text
 
     from knowledge.embeddings import embedder_from_settings
@@ -138,16 +187,16 @@ def run_retrieval_eval(
         ms = retriever.last_timings_ms["search"]
         if mode != "keyword":
             ms += memo.cost_ms[question]
-        ranked: list[str] = []
-        for h in hits:  # documents ranked by their best chunk
-            did = uri_to_id.get(h.uri, h.uri)
-            if did not in ranked:
-                ranked.append(did)
-        return ranked, ms
+        return _rank_documents(hits, uri_to_id), ms
 
     embedder.embed_query("warm up")  # the first call pays for lazy initialisation
     results = run_arms(data=data, search_fn=search_fn, modes=modes, limit_queries=limit_queries,
                        progress=progress)
+    space_rows = _compare_spaces(
+        settings=settings, db=db, data=data, collection=collection, variants=variants, memo=memo,
+        rank=lambda hits: _rank_documents(hits, uri_to_id), limit_queries=limit_queries,
+        progress=progress,
+    ) if variants else []
     return {
         "dataset": str(folder), "split": split, "collection": collection,
         "documents": len(docs), "ingested_now": loaded, "loader": loader,
@@ -157,6 +206,7 @@ def run_retrieval_eval(
                      "retrieval_candidates": settings.retrieval_candidates,
                      "retrieval_ef_search": settings.retrieval_ef_search},
         "arms": {m: r.summary() for m, r in results.items()},
+        "spaces": space_rows,
         "latency_note": "per query: embedding (not for keyword) + the search statement"
                         + ("; embedding amortised over a batch" if batch_queries else ""),
         "_query_vectors": memo.vectors,
@@ -170,19 +220,29 @@ def retrieval(
     split: str = typer.Option("test", "--split", help="Which qrels/<split>.tsv to use."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     limit_queries: int = typer.Option(0, "--limit-queries", help="Only the first N queries."),
+    space: list[str] = typer.Option(
+        None, "--space", help="Also measure a reduced vector space side by side with the full "
+        "one: halfvec, pcaN, truncN or e.g. pca256+halfvec (repeatable). The reduction the "
+        "settings ask for (EMBEDDING_STORAGE/EMBEDDING_DIMENSIONS) is always included."),
 ) -> None:
     """Report nDCG@10, Recall@10/100, MRR@10 and latency for hybrid and each single arm."""
     from bot.runtime import open_database
     from bot.settings import get_settings
+    from knowledge.adaptation.compare import Variant
 
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder; pass a BEIR-layout folder")
     settings = get_settings()
+    variants = [Variant.parse(v) for v in space or []]
+    configured = Variant.from_settings(settings)
+    if not configured.is_full and configured not in variants:
+        variants.insert(0, configured)
     db = open_database(settings)
     try:
         report = run_retrieval_eval(settings=settings, db=db, folder=folder, split=split,
                                     limit_queries=limit_queries or None,
-                                    progress=sys.stderr.isatty() and not as_json)
+                                    progress=sys.stderr.isatty() and not as_json,
+                                    variants=tuple(variants))
     finally:
         db.dispose()
     report.pop("_query_vectors", None)
@@ -196,6 +256,16 @@ def retrieval(
     for mode, r in report["arms"].items():
         typer.echo(f"{mode:8} {r['ndcg_10']:8.4f} {r['recall_10']:7.4f} {r['recall_100']:7.4f} "
                    f"{r['mrr_10']:7.4f} {r['latency_p50_ms']:7.1f} {r['latency_p95_ms']:7.1f}")
+    if report["spaces"]:
+        typer.echo(f"\nvector spaces (the active space {report['spaces'][0]['of_space']}, "
+                   "full and reduced, each in its own table and HNSW index):")
+        typer.echo(f"{'space':16} {'arm':7} {'dim':>5} {'nDCG@10':>8} {'R@10':>7} {'index MB':>9} "
+                   f"{'vectors MB':>10} {'p50 ms':>7} {'p95 ms':>7}")
+        for r in report["spaces"]:
+            typer.echo(f"{r['space']:16} {r['mode']:7} {r['dimension']:>5} {r['ndcg_10']:8.4f} "
+                       f"{r['recall_10']:7.4f} {r['index_bytes'] / 1e6:9.2f} "
+                       f"{r['vector_bytes'] / 1e6:10.2f} {r['latency_p50_ms']:7.1f} "
+                       f"{r['latency_p95_ms']:7.1f}")
 
 
 if __name__ == "__main__":  # pragma: no cover

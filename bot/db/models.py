@@ -22,13 +22,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, Timestamped
@@ -268,3 +270,22 @@ class TermStat(Timestamped, Base):
 
     lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
     ndoc: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ChunkTerm(Base):
+    """One posting: a lexeme of a chunk and its BM25 term weight. Written by triggers on
+    ``chunks`` (migration 0003), read by the keyword arm of search."""
+
+    __tablename__ = "chunk_terms"
+    __table_args__ = (
+        PrimaryKeyConstraint("chunk_id", "lexeme", postgresql_include=["tf", "dl"]),
+        Index("ix_chunk_terms_lookup", "lexeme", "collection_id", text("weight DESC"),
+              postgresql_include=["chunk_id"]),
+    )
+
+    chunk_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chunks.id", ondelete="CASCADE"))
+    lexeme: Mapped[str] = mapped_column(Text)
+    collection_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    tf: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # occurrences in the chunk
+    dl: Mapped[int] = mapped_column(Integer, nullable=False)  # the chunk's distinct lexemes
+    weight: Mapped[float] = mapped_column(REAL, nullable=False)

@@ -10,6 +10,7 @@ comes back from the same statement, so retrieval costs one query plus two ``SET 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,9 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 MAX_DOC_FREQ = 0.2  # of the chunks: a lexeme in more of them is not searched for
 MAX_QUERY_TERMS = 12
+# Keyword arm sizes: postings read per question term, and candidates re-scored exactly.
+KEYWORD_PER_TERM = 200
+KEYWORD_RESCORE = 200
 MODES: tuple[str, ...] = ("hybrid", "vector", "keyword")
 
 
@@ -47,6 +51,10 @@ class SearchParams:
     # in at most ``keyword_max_doc_freq`` of the chunks: lower is faster on big corpora.
     keyword_max_doc_freq: float = MAX_DOC_FREQ
     keyword_max_terms: int = MAX_QUERY_TERMS
+    # Postings read per question term (highest BM25 weight first), and how many of the
+    # summed candidates are re-scored exactly; both bound the keyword arm's cost.
+    keyword_per_term: int = KEYWORD_PER_TERM
+    keyword_rescore: int = KEYWORD_RESCORE
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -57,6 +65,8 @@ class SearchParams:
             raise ValueError("ef_search must be between 1 and 1000")
         if self.rrf_k < 0:
             raise ValueError("rrf_k must not be negative")
+        if self.keyword_per_term < 1 or self.keyword_rescore < 1:
+            raise ValueError("keyword_per_term and keyword_rescore must be at least 1")
 
 
 @dataclass
@@ -71,7 +81,7 @@ class SearchHit:
     collection: str
     source: str
     similarity: float | None  # cosine similarity, None when the vector arm missed it
-    keyword_rank: float | None  # ts_rank_cd, None when the keyword arm missed it
+    keyword_rank: float | None  # BM25, None when the keyword arm missed it
     vector_position: int | None
     keyword_position: int | None
     score: float  # fused RRF score
@@ -84,62 +94,105 @@ def vector_literal(vector: Sequence[float] | np.ndarray) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
-def _filters(params: SearchParams) -> str:
-    parts = ["c.collection_id IN (SELECT id FROM scope)"]
-    if params.sources:
-        parts.append("c.source_id IN (SELECT id FROM sources WHERE name = ANY(:sources))")
-    if params.metadata:
-        parts.append("c.metadata @> CAST(:metadata AS jsonb)")
+@dataclass(frozen=True)
+class VectorSource:
+    """Where the vector arm reads vectors: ``chunks.embedding`` (``table`` None) or a
+    per-version table ``(chunk_id, <column>)`` of another embedding space."""
+
+    table: str | None = None
+    column: str = "embedding"
+    sql_type: str = "vector"
+
+    def __post_init__(self) -> None:
+        # Spliced into SQL (identifiers cannot be bound): only plain names get through.
+        if not (_IDENT.match(self.table or "chunks") and _IDENT.match(self.column)
+                and _VECTOR_TYPE.match(self.sql_type)):
+            raise ValueError(f"unsafe vector source {self.table}.{self.column} {self.sql_type}")
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_VECTOR_TYPE = re.compile(r"^(vector|halfvec)(\(\d{1,5}\))?$")
+BASE_VECTORS = VectorSource()
+
+
+def _filters(params: SearchParams, alias: str = "c") -> str:
+    parts = [f"{alias}.collection_id IN (SELECT id FROM scope)"]
+    parts.extend(_extra_filters(params, alias))
     return " AND ".join(parts)
 
 
-def build_sql(params: SearchParams) -> str:
-    """The fused search statement for ``params`` (only the shape varies; values are bound)."""
+def _extra_filters(params: SearchParams, alias: str) -> list[str]:
+    parts = []
+    if params.sources:
+        parts.append(f"{alias}.source_id IN (SELECT id FROM sources WHERE name = ANY(:sources))")
+    if params.metadata:
+        parts.append(f"{alias}.metadata @> CAST(:metadata AS jsonb)")
+    return parts
+
+
+def _vector_arm(params: SearchParams, vectors: VectorSource) -> str:
     where = _filters(params)
+    if vectors.table is None:
+        source, dist = "chunks c", "c.embedding <=> CAST(:q AS vector)"
+        where += " AND c.embedding IS NOT NULL"
+    else:
+        source = f"{vectors.table} v JOIN chunks c ON c.id = v.chunk_id"
+        dist = f"v.{vectors.column} <=> CAST(:q AS {vectors.sql_type})"
+    return f"""SELECT id, sim, row_number() OVER (ORDER BY dist) AS pos FROM (
+              SELECT c.id, {dist} AS dist, 1 - ({dist}) AS sim
+              FROM {source} WHERE {where}
+              ORDER BY {dist} LIMIT :n) v0"""
+
+
+def _keyword_arm(params: SearchParams) -> str:
+    # BM25 over the question's informative lexemes, OR-ed (a question rarely holds every word
+    # of its answer); document frequencies come from ``term_stats`` (knowledge/store/terms.py).
+    # Stage 1 reads, per question term and collection, the postings with the highest stored
+    # BM25 weight (index ``ix_chunk_terms_lookup``, so the cost does not grow with the corpus)
+    # and sums idf x weight. Stage 2 re-scores the leading candidates exactly (tf and chunk
+    # length by primary key, today's average length), which also restores the part of a common
+    # term that fell outside its list.
+    extra = _extra_filters(params, "fc")
+    posting_filter = (
+        "JOIN chunks fc ON fc.id = ct.chunk_id AND " + " AND ".join(extra) if extra else ""
+    )
+    return f"""SELECT id, kr, row_number() OVER (ORDER BY kr DESC, id) AS pos FROM (
+              SELECT cand.chunk_id AS id, sum(t.idf * (e.tf * (:k1 + 1))
+                     / (e.tf + :k1 * (1 - :b + :b * e.dl / st.avglen))) AS kr
+              FROM (
+                SELECT p.chunk_id FROM qterms t CROSS JOIN scope
+                CROSS JOIN LATERAL (
+                  SELECT ct.chunk_id, ct.weight FROM chunk_terms ct {posting_filter}
+                  WHERE ct.lexeme = t.lexeme AND ct.collection_id = scope.id
+                  ORDER BY ct.weight DESC LIMIT :per_term) p
+                GROUP BY p.chunk_id ORDER BY sum(t.idf * p.weight) DESC, p.chunk_id
+                LIMIT :rescore) cand
+              CROSS JOIN qterms t CROSS JOIN st
+              JOIN chunk_terms e ON e.chunk_id = cand.chunk_id AND e.lexeme = t.lexeme
+              GROUP BY cand.chunk_id ORDER BY kr DESC, cand.chunk_id LIMIT :n) k0"""
+
+
+def build_sql(params: SearchParams, vectors: VectorSource = BASE_VECTORS) -> str:
+    """The fused search statement for ``params`` (only the shape varies; values are bound)."""
     use_vec = params.mode in ("hybrid", "vector")
     use_kw = params.mode in ("hybrid", "keyword")
-    vec = (
-        f"""SELECT id, sim, row_number() OVER (ORDER BY dist) AS pos FROM (
-              SELECT c.id, c.embedding <=> CAST(:q AS vector) AS dist,
-                     1 - (c.embedding <=> CAST(:q AS vector)) AS sim
-              FROM chunks c WHERE {where} AND c.embedding IS NOT NULL
-              ORDER BY c.embedding <=> CAST(:q AS vector) LIMIT :n) v0"""
-        if use_vec
-        else "SELECT NULL::bigint AS id, NULL::float8 AS sim, NULL::bigint AS pos WHERE false"
-    )
-    # BM25 over the question's informative lexemes, OR-ed (a question rarely holds every word of
-    # its answer). Postgres' ts_rank knows nothing of term rarity, so common words swamped it;
-    # document frequencies come from ``term_stats`` (knowledge/store/terms.py).
-    kw = (
-        f"""SELECT id, kr, row_number() OVER (ORDER BY kr DESC, id) AS pos FROM (
-              SELECT c.id, sum(t.idf * (u.tf * (:k1 + 1))
-                     / (u.tf + :k1 * (1 - :b + :b * length(c.tsv) / st.avglen))) AS kr
-              FROM chunks c CROSS JOIN tq CROSS JOIN st
-              CROSS JOIN LATERAL (
-                SELECT x.lexeme, coalesce(array_length(x.positions, 1), 1)::float8 AS tf
-                FROM unnest(c.tsv) x) u
-              JOIN qterms t ON t.lexeme = u.lexeme
-              WHERE {where} AND c.tsv @@ tq.q
-              GROUP BY c.id ORDER BY kr DESC, c.id LIMIT :n) k0"""
-        if use_kw
-        else "SELECT NULL::bigint AS id, NULL::float8 AS kr, NULL::bigint AS pos WHERE false"
-    )
+    vec = (_vector_arm(params, vectors) if use_vec
+           else "SELECT NULL::bigint AS id, NULL::float8 AS sim, NULL::bigint AS pos WHERE false")
+    kw = (_keyword_arm(params) if use_kw
+          else "SELECT NULL::bigint AS id, NULL::float8 AS kr, NULL::bigint AS pos WHERE false")
     return f"""
 WITH scope AS (SELECT id, name FROM collections WHERE name = ANY(:collections)),
 st AS (SELECT coalesce((SELECT value::float8 FROM lorebot_meta WHERE key = 'term_stats_chunks'), 0) AS n,
               coalesce((SELECT value::float8 FROM lorebot_meta WHERE key = 'term_stats_avglen'), 1)
                 AS avglen),
-qterms AS (
+qterms AS MATERIALIZED (
   SELECT q.lexeme, ln(1 + (st.n - ts.ndoc + 0.5) / (ts.ndoc + 0.5)) AS idf
   FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', :qtext))) AS lexeme) q
   JOIN term_stats ts ON ts.lexeme = q.lexeme CROSS JOIN st
-  -- a lexeme in a large share of a big corpus carries little signal and costs the most to match
+  -- a lexeme in a large share of the corpus carries little signal
   WHERE ts.ndoc <= greatest(:max_df * st.n, 100)
   ORDER BY idf DESC, q.lexeme LIMIT :max_terms
 ),
-tq AS (SELECT string_agg(quote_lexeme, ' | ')::tsquery AS q FROM (
-         SELECT '''' || replace(replace(lexeme, E'\\\\', E'\\\\\\\\'), '''', '''''') || ''''
-                AS quote_lexeme FROM qterms) ql),
 vec AS MATERIALIZED ({vec}),
 kw AS MATERIALIZED ({kw}),
 fused AS (
@@ -162,15 +215,19 @@ ORDER BY f.score DESC, f.id
 
 def search(
     *, session: Session, params: SearchParams, query_text: str,
-    query_vector: Sequence[float] | np.ndarray | None,
+    query_vector: Sequence[float] | np.ndarray | None, vectors: VectorSource = BASE_VECTORS,
 ) -> list[SearchHit]:
-    """Fused top-``params.top_k`` chunks for a question, within ``params.collections``."""
+    """Fused top-``params.top_k`` chunks for a question, within ``params.collections``.
+
+    ``query_vector`` must be in the space ``vectors`` reads (same model, same projection).
+    """
     if not params.collections:
         return []
     if params.mode != "keyword" and query_vector is None:
         raise ValueError(f"{params.mode} search needs the question's embedding")
     set_search_options(session=session, params=params)
-    rows = session.execute(text(build_sql(params)), bind_params(params, query_text, query_vector)).all()
+    rows = session.execute(text(build_sql(params, vectors)),
+                           bind_params(params, query_text, query_vector)).all()
     return hits_from_rows(rows)
 
 
@@ -181,6 +238,9 @@ def set_search_options(*, session: Session, params: SearchParams) -> None:
     session.execute(text(f"SET LOCAL hnsw.ef_search = {ef:d}"))
     # A collection filter can leave an HNSW scan with too few rows; iterative scans keep going.
     session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    # psycopg prepares a statement run 5 times; Postgres then may switch to a generic plan that
+    # cannot see the LIMITs and scopes, measured 3-6x slower on 100k chunks. Plan each search.
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def bind_params(
@@ -200,6 +260,8 @@ def bind_params(
         "b": BM25_B,
         "max_df": float(params.keyword_max_doc_freq),
         "max_terms": int(params.keyword_max_terms),
+        "per_term": int(params.keyword_per_term),
+        "rescore": max(int(params.keyword_rescore), int(params.candidates)),
     }
     if params.sources:
         bind["sources"] = list(params.sources)

@@ -7,11 +7,8 @@ index, so a new space is filled and indexed while the old one keeps serving, and
 touches nothing else. These tables are created at run time (their dimension depends on the
 model), so they are deliberately not in ``bot.db.models`` or the migrations.
 
-Search in a space reuses ``knowledge.store.search.build_sql`` and swaps only its vector arm.
-TODO(maintainer, H2): the clean seam is for ``search.build_sql``/``search.search`` to take a
-``VectorSpace`` (table, column, SQL type; the query embedder goes with it in the retriever);
-``search_space`` below then becomes a one-line call. Until then ``_space_sql`` checks that
-the text it swaps is still there and fails loudly if ``build_sql`` changed shape.
+Search in a space is ``knowledge.store.search.search`` with the space's ``VectorSource``: the
+same statement, its vector arm reading the space's table.
 """
 
 from __future__ import annotations
@@ -27,13 +24,11 @@ from sqlalchemy.orm import Session
 
 from knowledge.store._pg import raw_connection
 from knowledge.store.search import (
+    BASE_VECTORS,
     SearchHit,
     SearchParams,
-    bind_params,
-    build_sql,
-    hits_from_rows,
+    VectorSource,
     search,
-    set_search_options,
     vector_literal,
 )
 
@@ -63,6 +58,11 @@ class VectorSpace:
     @property
     def is_base(self) -> bool:
         return self.table == "chunks"
+
+    @property
+    def vectors(self) -> VectorSource:
+        """What the search SQL's vector arm reads for this space."""
+        return BASE_VECTORS if self.is_base else VectorSource(self.table, self.column, self.sql_type)
 
     @property
     def sql_type(self) -> str:
@@ -169,49 +169,41 @@ def counts(*, session: Session, space: VectorSpace) -> tuple[int, int]:
 
 
 def read_vectors(
-    *, session: Session, space: VectorSpace, limit: int | None = None
+    *, session: Session, space: VectorSpace, limit: int | None = None, collection: str | None = None,
 ) -> tuple[list[int], np.ndarray]:
-    """Chunk ids and their vectors (float32) in ``space``, in id order (PCA fitting, eval)."""
+    """Chunk ids and their vectors (float32) in ``space``, in id order (PCA fitting, eval);
+    only ``collection``'s chunks when it is given."""
+    scope = ("c.collection_id = (SELECT id FROM collections WHERE name = %(c)s)"
+             if collection is not None else "true")
     if space.is_base:
-        sql = "SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY id"
+        sql = (f"SELECT c.id, c.embedding FROM chunks c WHERE c.embedding IS NOT NULL AND {scope} "
+               "ORDER BY c.id")
     else:
-        sql = f"SELECT chunk_id, {space.column}::vector FROM {space.table} ORDER BY chunk_id"
+        sql = (f"SELECT v.chunk_id, v.{space.column}::vector FROM {space.table} v "
+               f"JOIN chunks c ON c.id = v.chunk_id WHERE {scope} ORDER BY v.chunk_id")
     if limit is not None:
         sql += f" LIMIT {int(limit):d}"
-    rows = raw_connection(session).execute(sql).fetchall()
+    rows = raw_connection(session).execute(sql, {"c": collection}).fetchall()
     if not rows:
         return [], np.zeros((0, space.dimension), dtype=np.float32)
     return [int(r[0]) for r in rows], np.stack([_as_array(r[1]) for r in rows])
 
 
+def analyze(*, session: Session, space: VectorSpace) -> None:
+    """Planner statistics for a freshly loaded space table."""
+    session.execute(text(f"ANALYZE {'chunks' if space.is_base else space.table}"))
+
+
 def storage_bytes(*, session: Session, space: VectorSpace) -> dict[str, int]:
-    """Size of the HNSW index and of the table holding the vectors (pg_relation_size)."""
+    """Size of the HNSW index, of the table holding the vectors (pg_relation_size), and of the
+    stored vectors themselves."""
     index = session.execute(text("SELECT coalesce(pg_relation_size(to_regclass(:i)), 0)"),
                             {"i": space.index_name}).scalar_one()
     table = session.execute(text("SELECT coalesce(pg_relation_size(to_regclass(:t)), 0)"),
                             {"t": space.table}).scalar_one()
-    return {"index_bytes": int(index), "table_bytes": int(table)}
-
-
-_BASE_FROM = "FROM chunks c WHERE"
-_BASE_NOT_NULL = " AND c.embedding IS NOT NULL"
-_BASE_DIST = "c.embedding <=> CAST(:q AS vector)"
-
-
-def _space_sql(params: SearchParams, space: VectorSpace) -> str:
-    sql = build_sql(params)
-    if params.mode == "keyword":
-        return sql
-    if not (sql.count(_BASE_FROM) == 1 and sql.count(_BASE_NOT_NULL) == 1 and sql.count(_BASE_DIST) == 3):
-        raise RuntimeError(
-            "knowledge.store.search.build_sql changed its vector arm; update "
-            "knowledge.store.spaces._space_sql (or give build_sql a VectorSpace argument)"
-        )
-    return (
-        sql.replace(_BASE_FROM, f"FROM {space.table} v JOIN chunks c ON c.id = v.chunk_id WHERE")
-        .replace(_BASE_NOT_NULL, "")
-        .replace(_BASE_DIST, f"v.{space.column} <=> CAST(:q AS {space.sql_type})")
-    )
+    vectors = session.execute(text(
+        f"SELECT coalesce(sum(pg_column_size({space.column})), 0) FROM {space.table}")).scalar_one()
+    return {"index_bytes": int(index), "table_bytes": int(table), "vector_bytes": int(vectors)}
 
 
 def search_space(
@@ -232,10 +224,8 @@ def search_space(
         if len(query_vector) != space.dimension:
             raise ValueError(f"space {space.version} needs a {space.dimension}-d query vector, "
                              f"got {len(query_vector)}")
-    set_search_options(session=session, params=params)
-    rows = session.execute(text(_space_sql(params, space)),
-                           bind_params(params, query_text, query_vector)).all()
-    return hits_from_rows(rows)
+    return search(session=session, params=params, query_text=query_text,
+                  query_vector=query_vector, vectors=space.vectors)
 
 
 def vectors_for_ids(
