@@ -71,3 +71,23 @@ def test_no_settings_instance_at_import() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_torch_waits_passively_unless_told_otherwise() -> None:
+    """Spinning OpenMP threads starve a Postgres on the same cores; the packages that load torch
+    ask for passive waiting before it loads, and an explicit setting still wins."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import os, {pkg}, torch; "
+             "print(os.environ['OMP_WAIT_POLICY'], 'torch' in __import__('sys').modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for pkg in ("knowledge", "finetune"):
+        out = subprocess.run([sys.executable, "-c", probe.format(pkg=pkg)], env=env, cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+        assert out == ["PASSIVE", "True"], (pkg, out)
+    out = subprocess.run([sys.executable, "-c", probe.format(pkg="knowledge")],
+                         env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "ACTIVE"

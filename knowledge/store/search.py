@@ -261,7 +261,8 @@ def bind_params(
         "max_df": float(params.keyword_max_doc_freq),
         "max_terms": int(params.keyword_max_terms),
         "per_term": int(params.keyword_per_term),
-        "rescore": max(int(params.keyword_rescore), int(params.candidates)),
+        # a candidate list of n needs a deeper pool: 4n re-scored kept Recall@100 exact on SciFact
+        "rescore": max(int(params.keyword_rescore), 4 * int(params.candidates)),
     }
     if params.sources:
         bind["sources"] = list(params.sources)
