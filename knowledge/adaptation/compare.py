@@ -9,6 +9,7 @@ scratch tables are dropped afterwards, whatever happens.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -113,7 +114,8 @@ class Reducer:
 
 
 def _scratch_space(variant: Variant, dimension: int) -> spaces.VectorSpace:
-    version = f"eval-scratch-{variant.name.replace('+', '-')}"
+    # the process id keeps two evaluations running at once out of each other's tables
+    version = f"eval-scratch-{os.getpid()}-{variant.name.replace('+', '-')}"
     return spaces.VectorSpace(version, table=spaces.table_for(version), storage=variant.storage,
                               dimension=dimension)
 
