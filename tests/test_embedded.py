@@ -78,6 +78,7 @@ def test_doctor_against_embedded_server(tmp_path: Path, monkeypatch: pytest.Monk
         get_settings.cache_clear()
     assert "(embedded)" in result.output
     assert "schema        ok" in result.output
+    assert "memory        ok" in result.output  # an empty store fits in shared_buffers
 
 
 def test_wrong_database_url_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,6 +53,17 @@ def doctor() -> None:
         typer.echo(f"schema        {ok if rev == head else bad}  {rev or 'empty'} (head {head})")
         if rev != head:
             problems.append("run `lorebot db upgrade`")
+        else:
+            from knowledge.store.footprint import search_footprint
+
+            with db.session() as session:
+                footprint = search_footprint(session=session)
+            advice = footprint.advice()
+            typer.echo(f"memory        {ok if advice is None else bad}  search indexes "
+                       f"{footprint.index_bytes / 2**20:,.0f} MB, shared_buffers "
+                       f"{footprint.shared_buffers_bytes / 2**20:,.0f} MB")
+            if advice:
+                problems.append(advice)
     except ConfigError as exc:
         typer.echo(f"database      {bad}  {exc}")
         problems.append("fix DATABASE_URL, or unset it to use the embedded server")
