@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 32
     embedding_precision: Literal["auto", "fp32", "bf16"] = "auto"
     embedding_max_tokens: int = 256
+    embedding_runtime: Literal["auto", "torch", "onnx"] = "auto"
     # Smaller vectors, applied by `lorebot embeddings reduce` (gated) and measured side by side
     # by `lorebot eval retrieval`: storage type, and dimensions kept (0: all) by PCA/truncation.
     embedding_storage: Literal["vector", "halfvec"] = "vector"

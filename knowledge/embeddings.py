@@ -100,6 +100,7 @@ class Embedder:
         max_tokens: int = 256,
         precision: str = "auto",
         device: str | None = None,
+        runtime: str = "auto",
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -126,6 +127,38 @@ class Embedder:
             precision = "bf16" if (self.device == "cpu" and cpu_supports_bf16()) else "fp32"
         self.precision = precision
         self._lock = threading.Lock()
+        self._onnx = self._load_onnx(runtime)
+
+    @property
+    def runtime(self) -> str:
+        """``onnx`` when ONNX Runtime computes the vectors, else ``torch``."""
+        return "onnx" if self._onnx is not None else "torch"
+
+    def _load_onnx(self, runtime: str) -> Any:
+        """ONNX Runtime for the forward pass when asked or (``auto``) when installed, on CPU in
+        fp32, and only if it gives PyTorch's vectors on a probe batch."""
+        from knowledge import onnx_encoder
+
+        if runtime not in ("auto", "torch", "onnx"):
+            raise ValueError(f"EMBEDDING_RUNTIME must be auto, torch or onnx, not {runtime!r}")
+        if runtime == "torch":
+            return None
+        usable = self.device == "cpu" and self.precision == "fp32"
+        if runtime == "onnx" and not onnx_encoder.available():
+            raise ModelNotFound("EMBEDDING_RUNTIME=onnx needs onnxruntime and onnx: "
+                                "pip install 'lorebot[onnx]', or set EMBEDDING_RUNTIME=auto")
+        if not (usable and onnx_encoder.available()):
+            return None
+        try:
+            encoder = onnx_encoder.OnnxEncoder.export(self.path, self.tokenizer,
+                                                      local_files_only=_offline())
+        except Exception as exc:  # noqa: BLE001 - any export failure means: stay on PyTorch
+            log.warning("embedding on PyTorch: the ONNX export of %s failed (%s)", self.name, exc)
+            return None
+        if not onnx_encoder.agrees(self._encode_torch, lambda t: self._encode_onnx(t, encoder)):
+            log.warning("embedding on PyTorch: ONNX Runtime's vectors for %s differ", self.name)
+            return None
+        return encoder
 
     @property
     def model_id(self) -> str:
@@ -137,31 +170,45 @@ class Embedder:
 
     def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Embed ``texts`` -> float32 array (len(texts), dimension), rows of unit length."""
-        import torch
-
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         size = batch_size or self.batch_size
         # Sorting by length keeps padding (wasted compute) small within each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        with self._lock, torch.inference_mode():
+        with self._lock:
             for start in range(0, len(order), size):
                 idx = order[start : start + size]
-                batch = self.tokenizer(
-                    [texts[i] for i in idx], padding=True, truncation=True,
-                    max_length=self.max_tokens, return_tensors="pt",
-                ).to(self.device)
-                if self.precision == "bf16":
-                    with torch.autocast(device_type=self.device, dtype=torch.bfloat16):
-                        hidden = self._model(**batch).last_hidden_state
-                else:
-                    hidden = self._model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
-                out[idx] = pooled.cpu().numpy()
+                batch = [texts[i] for i in idx]
+                out[idx] = (self._encode_onnx(batch, self._onnx) if self._onnx is not None
+                            else self._encode_torch(batch))
         return out
+
+    def _tokenize(self, texts: Sequence[str], tensors: str) -> Any:
+        return self.tokenizer(list(texts), padding=True, truncation=True,
+                              max_length=self.max_tokens, return_tensors=tensors)
+
+    def _encode_torch(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            batch = self._tokenize(texts, "pt").to(self.device)
+            if self.precision == "bf16":
+                with torch.autocast(device_type=self.device, dtype=torch.bfloat16):
+                    hidden = self._model(**batch).last_hidden_state
+            else:
+                hidden = self._model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled.float(), p=2, dim=1).cpu().numpy()
+
+    def _encode_onnx(self, texts: Sequence[str], encoder: Any) -> np.ndarray:
+        batch = self._tokenize(texts, "np")
+        hidden = encoder(batch)
+        mask = batch["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+        return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+                ).astype(np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -172,15 +219,18 @@ class Embedder:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_embedder(model: str, batch_size: int, max_tokens: int, precision: str) -> Embedder:
-    return Embedder(model, batch_size=batch_size, max_tokens=max_tokens, precision=precision)
+def shared_embedder(model: str, batch_size: int, max_tokens: int, precision: str,
+                    runtime: str = "auto") -> Embedder:
+    """One embedder per model configuration in a process (loading costs seconds)."""
+    return Embedder(model, batch_size=batch_size, max_tokens=max_tokens, precision=precision,
+                    runtime=runtime)
 
 
 def embedder_from_settings(settings: Any) -> Embedder:
     """One shared embedder per model configuration in a process (loading costs seconds)."""
-    return _cached_embedder(
+    return shared_embedder(
         settings.embedding_model, settings.embedding_batch_size, settings.embedding_max_tokens,
-        settings.embedding_precision,
+        settings.embedding_precision, settings.embedding_runtime,
     )
 
 

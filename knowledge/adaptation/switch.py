@@ -15,7 +15,6 @@ new chunks their vectors in the active space too (TODO(maintainer): call it from
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -128,21 +127,13 @@ class SpaceEncoder:
         return self.encode([text])[0]
 
 
-@functools.lru_cache(maxsize=4)
-def _embedder(path: str, batch_size: int, max_tokens: int, precision: str) -> Any:
-    from knowledge.embeddings import Embedder
-
-    return Embedder(path, batch_size=batch_size, max_tokens=max_tokens, precision=precision)
-
-
 def encoder_for(spec: SpaceSpec, settings: Any) -> SpaceEncoder:
-    if spec.model_path == settings.embedding_model:
-        from knowledge.embeddings import embedder_from_settings
+    from knowledge.embeddings import shared_embedder
 
-        embedder = embedder_from_settings(settings)
-    else:
-        embedder = _embedder(spec.model_path, settings.embedding_batch_size,
-                             settings.embedding_max_tokens, settings.embedding_precision)
+    # the configured model is embedder_from_settings' instance: one load per process
+    embedder = shared_embedder(spec.model_path, settings.embedding_batch_size,
+                               settings.embedding_max_tokens, settings.embedding_precision,
+                               settings.embedding_runtime)
     return SpaceEncoder(spec, embedder)
 
 

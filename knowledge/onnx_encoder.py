@@ -1,0 +1,87 @@
+"""The embedding model's forward pass on ONNX Runtime: same vectors, measured 2.5x faster.
+
+On the 2-core machine a question's embedding took p50 24 ms / p95 30 ms in PyTorch and 9.5 / 14.5
+ms in ONNX Runtime, with cosine 0.9999999 between the two vectors; it was the largest part of a
+question's retrieval time. The model is exported in memory when the embedder loads (about 2 s,
+no file to manage) with eager attention: an export traced through the fused attention kernel
+ignored the padding mask and was measured at cosine 0.91. Every export is checked against
+PyTorch on a padded probe batch before it is used; a mismatch falls back to PyTorch.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+PROBE = ["How do I roll back a deploy?",
+         "Error E4127 means the payment gateway rejected the card token; retry with a new one."]
+MIN_COSINE = 0.9999
+
+
+def available() -> bool:
+    try:
+        import onnx  # noqa: F401 - the exporter needs it
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OnnxEncoder:
+    """``last_hidden_state`` for a tokenised batch, computed by ONNX Runtime."""
+
+    def __init__(self, session: Any, input_names: tuple[str, ...]) -> None:
+        self._session = session
+        self._inputs = input_names
+
+    @classmethod
+    def export(cls, model_path: str, tokenizer: Any, *, local_files_only: bool) -> OnnxEncoder:
+        import onnxruntime as ort
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(model_path, attn_implementation="eager",
+                                          local_files_only=local_files_only).eval()
+        sample = tokenizer(PROBE, padding=True, return_tensors="pt")
+        names = tuple(n for n in INPUTS if n in sample)
+
+        class _Hidden(torch.nn.Module):
+            def __init__(self, inner: Any) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, *args: Any) -> Any:
+                return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
+
+        buffer = io.BytesIO()
+        axes = {n: {0: "batch", 1: "tokens"} for n in (*names, "last_hidden_state")}
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_Hidden(model), tuple(sample[n] for n in names), buffer,
+                              input_names=list(names), output_names=["last_hidden_state"],
+                              dynamic_axes=axes, opset_version=17, dynamo=False)
+        options = ort.SessionOptions()
+        # Spinning worker threads would starve a Postgres on the same cores (see knowledge/__init__).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        return cls(session, names)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        feed = {n: np.asarray(batch[n], dtype=np.int64) for n in self._inputs}
+        return self._session.run(None, feed)[0]
+
+
+def agrees(encode_a: Callable[[list[str]], np.ndarray], encode_b: Callable[[list[str]], np.ndarray],
+           texts: list[str] = PROBE, min_cosine: float = MIN_COSINE) -> bool:
+    """Whether two encoders give the same unit vectors for ``texts`` (cosine >= min_cosine)."""
+    a, b = encode_a(texts), encode_b(texts)
+    return a.shape == b.shape and bool(np.min(np.sum(a * b, axis=1)) >= min_cosine)
