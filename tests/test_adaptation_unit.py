@@ -51,9 +51,9 @@ def write_beir(root: Path, *, qrels: list[tuple[str, str]] | None = None,
 
 
 def _embed(model: str, text: str) -> np.ndarray:
-    from knowledge.adaptation.switch import _embedder
+    from knowledge.embeddings import shared_embedder
 
-    return _embedder(model, 32, 256, "fp32").embed([text])
+    return shared_embedder(model, 32, 256, "fp32").embed([text])
 
 
 def test_stable_split_is_deterministic_and_order_free() -> None:
