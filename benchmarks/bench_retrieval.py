@@ -184,7 +184,7 @@ def _build_100k(args: argparse.Namespace, settings, bench_url: str) -> dict:  # 
         conn.execute("CREATE INDEX ix_chunks_tsv ON chunks USING gin (tsv)")
         conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute("CREATE INDEX ix_chunks_embedding_hnsw ON chunks USING hnsw "
-                     "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+                     "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)")
         conn.commit()
         conn.execute("ANALYZE chunks")
         conn.commit()

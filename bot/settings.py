@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     default_collection: str = "default"
     retrieval_top_k: int = 5
     retrieval_candidates: int = 50
-    retrieval_ef_search: int = 100
+    retrieval_ef_search: int = 400
     rrf_k: int = 60
     rrf_vector_weight: float = 1.0
     rrf_keyword_weight: float = 1.0

@@ -59,6 +59,45 @@ def test_postings_migration_indexes_existing_chunks_and_reverts(fresh_db_url: st
     engine.dispose()
 
 
+def test_vectors_move_into_the_row_and_hnsw_is_rebuilt(fresh_db_url: str) -> None:
+    """0004: a vector TOASTed under pgvector's EXTERNAL storage is rewritten into the chunk row
+    (exact scans stop paying a TOAST lookup per vector), and the index gets ef_construction 128."""
+    import random
+
+    migrate.upgrade(fresh_db_url, embedding_dim=384, revision="0003")
+    engine = create_engine(fresh_db_url)
+    rng = random.Random(0)
+    words = " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
+                     for _ in range(120))  # a chunk-sized text: the vector is what TOAST moves out
+    vector = "[" + ",".join(f"{rng.uniform(-1, 1):.6f}" for _ in range(384)) + "]"
+    toasted = text("SELECT pg_column_toast_chunk_id(embedding) IS NOT NULL FROM chunks")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "WITH c AS (INSERT INTO collections (name) VALUES ('c') RETURNING id), "
+            "s AS (INSERT INTO sources (name, kind, location, collection_id) "
+            "      SELECT 'c', 'folder', '', id FROM c RETURNING id, collection_id), "
+            "d AS (INSERT INTO documents (source_id, external_id, content_hash) "
+            "      SELECT id, 'a.md', 'h' FROM s RETURNING id, source_id) "
+            "INSERT INTO chunks (document_id, collection_id, source_id, ordinal, text, text_hash, "
+            "embedding) SELECT d.id, s.collection_id, s.id, 0, :t, 'h', CAST(:v AS vector) "
+            "FROM d JOIN s ON s.id = d.source_id"), {"t": words, "v": vector})
+        assert conn.execute(toasted).scalar_one()  # the precondition this test is about
+    migrate.upgrade(fresh_db_url, embedding_dim=384, revision="0004")
+    with engine.connect() as conn:
+        assert not conn.execute(toasted).scalar_one()
+        assert conn.execute(text("SELECT embedding::text FROM chunks")).scalar_one().startswith(
+            vector[:20])
+        idx = conn.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_chunks_embedding_hnsw'")).scalar()
+    assert "ef_construction='128'" in idx
+    migrate.downgrade(fresh_db_url, embedding_dim=384, revision="0003")
+    with engine.connect() as conn:
+        idx = conn.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_chunks_embedding_hnsw'")).scalar()
+    assert "ef_construction='64'" in idx
+    engine.dispose()
+
+
 def test_embedding_dimension_comes_from_the_model(fresh_db_url: str) -> None:
     migrate.upgrade(fresh_db_url, embedding_dim=768)
     engine = create_engine(fresh_db_url)

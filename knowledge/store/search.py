@@ -40,7 +40,7 @@ class SearchParams:
     collections: Sequence[str]
     top_k: int = 5
     candidates: int = 50
-    ef_search: int = 100
+    ef_search: int = 400
     rrf_k: int = 60
     vector_weight: float = 1.0
     keyword_weight: float = 1.0

@@ -102,10 +102,10 @@ def create_space(*, session: Session, space: VectorSpace) -> None:
 
 
 def build_index(*, session: Session, space: VectorSpace) -> None:
-    """HNSW (m=16, ef_construction=64, cosine) like the base index; build after loading."""
+    """HNSW (m=16, ef_construction=128, cosine) like the base index; build after loading."""
     session.execute(text(
         f"CREATE INDEX IF NOT EXISTS {space.index_name} ON {space.table} "
-        f"USING hnsw ({space.column} {space.opclass}) WITH (m = 16, ef_construction = 64)"
+        f"USING hnsw ({space.column} {space.opclass}) WITH (m = 16, ef_construction = 128)"
     ))
 
 

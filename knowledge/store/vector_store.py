@@ -57,7 +57,7 @@ class LoreVectorStore(BasePydanticVectorStore):
     is_embedding_query: bool = True
     collections: list[str] = ["default"]
     candidates: int = 50
-    ef_search: int = 100
+    ef_search: int = 400
     rrf_k: int = 60
 
     _db: Any = PrivateAttr()
