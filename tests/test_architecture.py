@@ -15,6 +15,7 @@ RULES = {
     "discord": {"adapters"},
     "llama_index": {"knowledge"},
     "pgvector": {"knowledge", "bot/db"},
+    "onnxruntime": {"knowledge"},
     "peft": {"finetune"},
     "trl": {"finetune"},
 }

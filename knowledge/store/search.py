@@ -1,7 +1,8 @@
 """All of lorebot's search SQL: vector and full-text candidates fused in one statement.
 
-One round trip does the work: the HNSW cosine search and the full-text search each produce a
-ranked candidate list inside the statement, and reciprocal rank fusion (RRF) combines them:
+One round trip does the work: the HNSW cosine search and the BM25 keyword search (over the
+``chunk_terms`` postings, migration 0003) each produce a ranked candidate list inside the
+statement, and reciprocal rank fusion (RRF) combines them:
 ``score = w_v / (k + rank_v) + w_k / (k + rank_k)``. A chunk found by only one arm still
 scores from that arm. Everything the answer needs (document, source freshness, collection)
 comes back from the same statement, so retrieval costs one query plus two ``SET LOCAL``.
