@@ -352,6 +352,11 @@ def test_pca_space_is_searched_with_projected_questions(settings, database, beir
     assert HybridRetriever(session_factory=database.session, embedder=embedder_from_settings(settings),
                            collections=["team"], mode="vector", top_k=3).search_hits(
         "guest wifi password") == []
+    # halfvec on top of the active PCA space: only the rounding is new (the PCA is not re-applied)
+    half = create_reduced_space(database=database, settings=settings, halfvec=True,
+                                beir_dir=str(beir), tolerance=1.0)
+    assert half.space["storage"] == "halfvec" and half.space["dimension"] == 8
+    assert half.gate["passed"]
     with pytest.raises(ValueError, match="needs at least 128"):
         # reducing is from the full-dimension space; the store has too few chunks for 128 dims
         with database.session() as s:

@@ -107,6 +107,7 @@ def create_reduced_space(
     from knowledge.adaptation import gate as gating
     from knowledge.adaptation import switch
     from knowledge.adaptation.adapt import labelled_from_feedback, split_queries
+    from knowledge.adaptation.compare import Reducer, Variant
     from knowledge.adaptation.pairs import load_beir
     from knowledge.store import spaces
 
@@ -163,12 +164,8 @@ def create_reduced_space(
     queries = enc.encode([labelled.queries[q] for q in val])
     before = gating.evaluate_vectors(labelled=labelled, query_ids=val, query_vectors=queries,
                                      doc_ids=doc_ids, doc_vectors=docs)
-    reducer = switch.SpaceEncoder(spec, enc.embedder) if projection is None else None
-
-    def shrink(x: np.ndarray) -> np.ndarray:
-        y = projection.apply(x) if projection is not None else reducer.reduce(x)  # type: ignore[union-attr]
-        return to_half(y) if spec.space.storage == "halfvec" else y
-
+    # ``docs`` and ``queries`` are already in the active space; only the new step is applied.
+    shrink = Reducer(Variant(storage=spec.space.storage, pca=pca, truncate=truncate_to), projection)
     after = gating.evaluate_vectors(labelled=labelled, query_ids=val, query_vectors=shrink(queries),
                                     doc_ids=doc_ids, doc_vectors=shrink(docs))
     decision = gating.decide(before, after, tolerance=tolerance)
