@@ -109,3 +109,17 @@ def database(settings: Settings) -> Iterator[Database]:
 def unit_settings(tmp_path: Path) -> Settings:
     """Settings for tests that need no database."""
     return load_settings(_env_file=None, lorebot_data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The CLI reads its settings from the environment: point it at this test's database and data
+    folder (set more variables on the returned monkeypatch; clear ``get_settings`` after a
+    change made once the CLI has run)."""
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url.get_secret_value())
+    monkeypatch.setenv("LOREBOT_DATA_DIR", str(settings.lorebot_data_dir))
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()

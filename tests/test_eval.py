@@ -78,30 +78,23 @@ def test_eval_runs_each_arm_with_the_bot_retriever(beir_dir, settings, database)
     assert again["arms"]["vector"]["ndcg_10"] == arms["vector"]["ndcg_10"]
 
 
-def test_cli_eval_and_ask_json(beir_dir, settings, database, monkeypatch):
+def test_cli_eval_and_ask_json(beir_dir, database, cli_env):
     from bot.cli.main import app
-    from bot.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", settings.database_url.get_secret_value())
-    monkeypatch.setenv("LOREBOT_DATA_DIR", str(settings.lorebot_data_dir))
-    monkeypatch.setenv("STYLE_MODEL_ENABLED", "false")
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        out = runner.invoke(app, ["eval", "retrieval", str(beir_dir), "--split", "dev", "--json"])
-        assert out.exit_code == 0, out.output
-        report = json.loads(out.stdout[out.stdout.index("{"):])
-        assert report["arms"]["hybrid"]["ndcg_10"] > 0.9
-        bad = runner.invoke(app, ["eval", "retrieval", str(beir_dir), "--split", "nope"])
-        assert bad.exit_code == 2 and "available splits" in bad.output
-        out = runner.invoke(app, ["ask", "What does E4127 mean?", "--collection", "eval-tinyset",
-                                  "--json"])
-        assert out.exit_code == 0, out.output
-        payload = json.loads(out.stdout[out.stdout.index("{"):])
-        assert payload["abstained"] is False and payload["interaction_id"]
-        assert payload["sources"][0]["uri"] == "beir:d2"
-        assert {"title", "uri", "score", "snippet"} <= set(payload["sources"][0])
-        missing = runner.invoke(app, ["ask", "anything", "--collection", "nope"])
-        assert missing.exit_code == 0 and "does not exist" in missing.stdout
-    finally:
-        get_settings.cache_clear()
+    cli_env.setenv("STYLE_MODEL_ENABLED", "false")
+    runner = CliRunner()
+    out = runner.invoke(app, ["eval", "retrieval", str(beir_dir), "--split", "dev", "--json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout[out.stdout.index("{"):])
+    assert report["arms"]["hybrid"]["ndcg_10"] > 0.9
+    bad = runner.invoke(app, ["eval", "retrieval", str(beir_dir), "--split", "nope"])
+    assert bad.exit_code == 2 and "available splits" in bad.output
+    out = runner.invoke(app, ["ask", "What does E4127 mean?", "--collection", "eval-tinyset",
+                              "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout[out.stdout.index("{"):])
+    assert payload["abstained"] is False and payload["interaction_id"]
+    assert payload["sources"][0]["uri"] == "beir:d2"
+    assert {"title", "uri", "score", "snippet"} <= set(payload["sources"][0])
+    missing = runner.invoke(app, ["ask", "anything", "--collection", "nope"])
+    assert missing.exit_code == 0 and "does not exist" in missing.stdout

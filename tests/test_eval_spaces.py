@@ -79,49 +79,36 @@ def test_eval_reports_spaces_side_by_side(beir, settings, database):
     assert _space_tables(database) == []  # scratch tables are dropped afterwards
 
 
-def test_cli_eval_includes_the_configured_reduction(beir, settings, database, monkeypatch):
+def test_cli_eval_includes_the_configured_reduction(beir, database, cli_env):
     from bot.cli.main import app
-    from bot.settings import get_settings
 
-    monkeypatch.setenv("DATABASE_URL", settings.database_url.get_secret_value())
-    monkeypatch.setenv("LOREBOT_DATA_DIR", str(settings.lorebot_data_dir))
-    monkeypatch.setenv("EMBEDDING_STORAGE", "halfvec")
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        out = runner.invoke(app, ["eval", "retrieval", str(beir), "--split", "train",
-                                  "--space", "pca8", "--limit-queries", "6"])
-        assert out.exit_code == 0, out.output
-        assert "vector spaces" in out.stdout
-        table = [line.split()[0] for line in out.stdout.splitlines()
-                 if line.split()[:1] and line.split()[0] in ("full", "halfvec", "pca8")]
-        assert table.count("full") == 2 and table.count("halfvec") == 2 and table.count("pca8") == 2
-        bad = runner.invoke(app, ["eval", "retrieval", str(beir), "--split", "train",
-                                  "--space", "float8"])
-        assert bad.exit_code == 2 and "unknown vector space" in bad.output
-    finally:
-        get_settings.cache_clear()
+    cli_env.setenv("EMBEDDING_STORAGE", "halfvec")
+    runner = CliRunner()
+    out = runner.invoke(app, ["eval", "retrieval", str(beir), "--split", "train",
+                              "--space", "pca8", "--limit-queries", "6"])
+    assert out.exit_code == 0, out.output
+    assert "vector spaces" in out.stdout
+    table = [line.split()[0] for line in out.stdout.splitlines()
+             if line.split()[:1] and line.split()[0] in ("full", "halfvec", "pca8")]
+    assert table.count("full") == 2 and table.count("halfvec") == 2 and table.count("pca8") == 2
+    bad = runner.invoke(app, ["eval", "retrieval", str(beir), "--split", "train",
+                              "--space", "float8"])
+    assert bad.exit_code == 2 and "unknown vector space" in bad.output
 
 
-def test_embeddings_reduce_takes_its_reduction_from_settings(beir, settings, database, monkeypatch):
+def test_embeddings_reduce_takes_its_reduction_from_settings(beir, settings, database, cli_env):
     from bot.cli.main import app
     from bot.settings import get_settings
     from tests.test_adaptation_db import load_corpus
 
     load_corpus(settings, database, beir)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url.get_secret_value())
-    monkeypatch.setenv("LOREBOT_DATA_DIR", str(settings.lorebot_data_dir))
-    get_settings.cache_clear()
     runner = CliRunner()
-    try:
-        nothing = runner.invoke(app, ["embeddings", "reduce", "--from", str(beir)])
-        assert nothing.exit_code == 2 and "EMBEDDING_STORAGE=halfvec" in nothing.output
-        monkeypatch.setenv("EMBEDDING_STORAGE", "halfvec")
-        get_settings.cache_clear()
-        out = runner.invoke(app, ["embeddings", "reduce", "--from", str(beir), "--json"])
-        assert out.exit_code == 0, out.output
-        report = json.loads(out.stdout[out.stdout.index("{"):])
-        assert report["version"] == "base-half" and report["space"]["storage"] == "halfvec"
-        assert report["space"]["dimension"] == 384
-    finally:
-        get_settings.cache_clear()
+    nothing = runner.invoke(app, ["embeddings", "reduce", "--from", str(beir)])
+    assert nothing.exit_code == 2 and "EMBEDDING_STORAGE=halfvec" in nothing.output
+    cli_env.setenv("EMBEDDING_STORAGE", "halfvec")
+    get_settings.cache_clear()
+    out = runner.invoke(app, ["embeddings", "reduce", "--from", str(beir), "--json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout[out.stdout.index("{"):])
+    assert report["version"] == "base-half" and report["space"]["storage"] == "halfvec"
+    assert report["space"]["dimension"] == 384
