@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 from bot import metrics
 from bot.db import stats
 from bot.db.session import Database
+from bot.inflight import InFlight
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,7 @@ class Scheduler:
         self.outcomes: dict[str, str] = {}
         self._fingerprint: tuple[Any, ...] | None = None
         self._refresh_lock = threading.Lock()
-        self._busy = 0
-        self._busy_cond = threading.Condition()
+        self._jobs_running = InFlight()
         self._aps = BackgroundScheduler(timezone=UTC, job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": misfire_grace_s,
         })
@@ -197,24 +197,14 @@ class Scheduler:
         if not self._aps.running:
             return True
         self._aps.pause()
-        with self._busy_cond:
-            finished = self._busy_cond.wait_for(lambda: self._busy == 0,
-                                                timeout=max(0.0, timeout_s))
+        finished = self._jobs_running.wait(timeout_s)
         self._aps.shutdown(wait=False)
         if not finished:
             log.warning("scheduled jobs still running at shutdown; their locks go with the process")
         return finished
 
-    @contextmanager
-    def _job(self) -> Iterator[None]:
-        with self._busy_cond:
-            self._busy += 1
-        try:
-            yield
-        finally:
-            with self._busy_cond:
-                self._busy -= 1
-                self._busy_cond.notify_all()
+    def _job(self) -> AbstractContextManager[None]:
+        return self._jobs_running.track()
 
     @property
     def running(self) -> bool:

@@ -10,17 +10,17 @@ any advisory locks) are closed. A watchdog ends the process if that takes longer
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from bot import metrics
 from bot.core import Answerer, LoreBot
+from bot.inflight import InFlight
 from bot.server import Readiness, create_app
 from bot.settings import Settings
 from bot.types import Actor, Answer, ChannelRef
@@ -28,34 +28,6 @@ from bot.types import Actor, Answer, ChannelRef
 log = logging.getLogger(__name__)
 
 WATCHDOG_EXIT_CODE = 3
-
-
-class InFlight:
-    """Counts answers being worked on, so shutdown can wait for them."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._cond = threading.Condition()
-
-    @contextlib.contextmanager
-    def track(self) -> Iterator[None]:
-        with self._cond:
-            self._count += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._count -= 1
-                self._cond.notify_all()
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def wait(self, timeout_s: float) -> bool:
-        """True once nothing is in flight; False if ``timeout_s`` passed first."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._count == 0, timeout=max(0.0, timeout_s))
 
 
 class TrackedAnswerer:

@@ -214,16 +214,11 @@ def search_space(
 
     ``query_vector`` must already be in the space (embedded by its model, projected by its PCA).
     """
-    if space.is_base:
-        return search(session=session, params=params, query_text=query_text, query_vector=query_vector)
-    if not params.collections:
-        return []
-    if params.mode != "keyword":
-        if query_vector is None:
-            raise ValueError(f"{params.mode} search needs the question's embedding")
-        if len(query_vector) != space.dimension:
-            raise ValueError(f"space {space.version} needs a {space.dimension}-d query vector, "
-                             f"got {len(query_vector)}")
+    # the base space's dimension is the column's; only a version's table is checked here
+    wrong_size = query_vector is not None and len(query_vector) != space.dimension
+    if not space.is_base and params.mode != "keyword" and wrong_size:
+        raise ValueError(f"space {space.version} needs a {space.dimension}-d query vector, "
+                         f"got {len(query_vector)}")  # type: ignore[arg-type]
     return search(session=session, params=params, query_text=query_text,
                   query_vector=query_vector, vectors=space.vectors)
 
