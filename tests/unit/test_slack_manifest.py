@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-MANIFEST = Path(__file__).resolve().parents[1] / "adapters" / "slack" / "manifest.yml"
+MANIFEST = Path(__file__).resolve().parents[2] / "adapters" / "slack" / "manifest.yml"
 
 
 def test_manifest_matches_the_adapter() -> None:

@@ -10,7 +10,7 @@ import pytest
 from bot.logging import configure_logging, scrub
 from bot.settings import ConfigError, Settings, load_settings, normalise_database_url
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_database_url_is_normalised_to_psycopg3() -> None:

@@ -18,7 +18,7 @@ from bot.db import sources as sources_db
 from bot.db.models import Chunk, Document, IngestRun
 from bot.scheduler import Scheduler
 
-HELPER = str(Path(__file__).with_name("scheduler_replica.py"))
+HELPER = str(Path(__file__).resolve().parents[1] / "scheduler_replica.py")
 PY = sys.executable
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.settings import load_settings
 from knowledge.adaptation.compare import Reducer, Variant
-from tests.test_adaptation_db import write_beir
+from tests.db.test_adaptation_db import write_beir
 
 
 def test_variant_specs_parse_and_name_themselves():
@@ -99,7 +99,7 @@ def test_cli_eval_includes_the_configured_reduction(beir, database, cli_env):
 def test_embeddings_reduce_takes_its_reduction_from_settings(beir, settings, database, cli_env):
     from bot.cli.main import app
     from bot.settings import get_settings
-    from tests.test_adaptation_db import load_corpus
+    from tests.db.test_adaptation_db import load_corpus
 
     load_corpus(settings, database, beir)
     runner = CliRunner()

@@ -13,7 +13,7 @@ from knowledge.sources.base import SourceSpec
 from knowledge.sources.jsonl import JsonlSource
 from knowledge.types import Document, DocumentError
 
-SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "scifact-train" / "corpus.jsonl"
+SCIFACT = Path(__file__).resolve().parents[3] / "shared" / "eval" / "scifact-train" / "corpus.jsonl"
 
 
 def _source(path: Path, settings) -> JsonlSource:

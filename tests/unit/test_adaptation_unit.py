@@ -133,6 +133,7 @@ def test_gate_passes_equal_and_refuses_worse() -> None:
     assert decide({"ndcg@10": 0.5}, {"ndcg@10": 0.49}, tolerance=0.02).passed
 
 
+@pytest.mark.slow
 def test_training_a_few_steps_saves_a_loadable_changed_model(tmp_path: Path) -> None:
     data = load_beir(write_beir(tmp_path / "set"))
     pairs = pairs_from_labelled(data, ["q1", "q2", "q3", "q4"], hard_negatives={"q1": ["d5"]})
@@ -151,6 +152,7 @@ def test_training_a_few_steps_saves_a_loadable_changed_model(tmp_path: Path) -> 
     assert not np.allclose(base, tuned, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_training_that_only_hurts_keeps_the_starting_weights(tmp_path: Path) -> None:
     data = load_beir(write_beir(tmp_path / "set"))
     pairs = pairs_from_labelled(data, ["q1", "q2", "q3", "q4"])

@@ -364,7 +364,7 @@ from bot.db.session import connect
 from bot.settings import load_settings
 from knowledge import pipeline
 from knowledge.embeddings import embedder_from_settings
-from tests.test_pipeline import MemorySource, _body
+from tests.db.test_pipeline import MemorySource, _body
 
 pipeline.FLUSH_CHUNKS = 1  # one document per model call and per transaction
 settings = load_settings(_env_file=None, database_url=sys.argv[1], lorebot_data_dir=sys.argv[2])
@@ -396,7 +396,7 @@ def test_kill_minus_nine_mid_run_keeps_the_index_and_the_next_run_finishes(
     add_mem_source()
     original = {f"d{i}.md": _body(f"topic{i}") for i in range(5)}
     run(database, settings, embedder, MemorySource(dict(original)))
-    repo = str(Path(__file__).resolve().parents[1])
+    repo = str(Path(__file__).resolve().parents[2])
     proc = subprocess.run(
         [sys.executable, "-c", KILLED_CHILD, settings.database_url.get_secret_value(),
          str(tmp_path / "child"), repo],
