@@ -21,14 +21,15 @@ from bot.db.models import Interaction
 from bot.db.session import Database
 from bot.identity import user_hash
 from bot.settings import Settings
-from bot.types import Actor, Answer, ChannelRef, CommandResult
+from bot.types import Actor, Answer, ChannelRef, CommandResult, TextSink
 
 log = logging.getLogger(__name__)
 
 
 class Answerer(Protocol):
     def answer(
-        self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor
+        self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
+        on_text: TextSink | None = None,
     ) -> Answer: ...
 
 
@@ -78,15 +79,22 @@ class LoreBot:
 
     # --- asking ---
     def ask(
-        self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None = None
+        self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None = None,
+        on_text: TextSink | None = None,
     ) -> Answer:
-        return self.answerer.answer(question, channel=channel, thread=thread, asker=asker)
+        """The grounded answer. ``on_text`` gets the text as a model writes it (see
+        ``AnsweringService.answer``); it is called on the answering thread."""
+        if on_text is None:  # answerers written before streaming take no such argument
+            return self.answerer.answer(question, channel=channel, thread=thread, asker=asker)
+        return self.answerer.answer(question, channel=channel, thread=thread, asker=asker,
+                                    on_text=on_text)
 
     async def aask(
-        self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None = None
+        self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None = None,
+        on_text: TextSink | None = None,
     ) -> Answer:
         return await asyncio.to_thread(
-            self.ask, question, channel=channel, asker=asker, thread=thread
+            self.ask, question, channel=channel, asker=asker, thread=thread, on_text=on_text
         )
 
     def attach_reply(self, *, interaction_id: uuid.UUID, reply_ref: str) -> None:

@@ -8,6 +8,7 @@ here knows about any platform SDK.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,11 +94,19 @@ class Answer:
     standalone_question: str = ""
     style_model: str | None = None
     notice: str | None = None
+    # The text was streamed to the caller's sink as it was written; the final ``text`` (checked,
+    # with renumbered markers) is what a surface must end with, replacing the streamed draft.
+    streamed: bool = False
 
     @property
     def reference(self) -> str:
         """A short id people can quote to an admin."""
         return str(self.interaction_id)[:8] if self.interaction_id else "-"
+
+
+# Receives an answer's text piece by piece while a model writes it (a draft: the final Answer
+# replaces it). Adapters that stream (Slack chat_stream, Discord message edits) pass one to ask.
+TextSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,13 @@ from bot.settings import Settings
 from bot.types import Actor, Answer, ChannelRef, Citation
 from knowledge.passages import Passage, build_passages
 from knowledge.store.search import SearchHit, chunk_count, existing_collections
-from knowledge.synthesis import Synthesizer, renumber, synthesizer_from_settings
+from knowledge.synthesis import (
+    StreamingSynthesizer,
+    Synthesizer,
+    TextSink,
+    renumber,
+    synthesizer_from_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +79,14 @@ class AnsweringService:
     # --- public ---
     def answer(
         self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
-        collections: Sequence[str] | None = None,
+        collections: Sequence[str] | None = None, on_text: TextSink | None = None,
     ) -> Answer:
         """Answer ``question`` from the collections this channel may search.
 
         ``collections`` overrides the channel scope (the local CLI uses it; chat never does).
+        ``on_text`` receives the answer's text as a model writes it (LLM providers only). It is
+        a draft: the returned ``Answer`` (``streamed`` True) carries the checked (and, with a
+        style model, restyled) text the surface must end with, replacing what it showed.
         """
         t_start = time.perf_counter()
         timings: dict[str, float] = {}
@@ -139,7 +148,10 @@ class AnsweringService:
                                 versions=versions)
 
         t0 = time.perf_counter()
-        result = self.synthesizer.synthesize(standalone, passages)
+        if on_text is not None and isinstance(self.synthesizer, StreamingSynthesizer):
+            result = self.synthesizer.synthesize_stream(standalone, passages, on_text)
+        else:
+            result = self.synthesizer.synthesize(standalone, passages)
         timings["synthesize"] = (time.perf_counter() - t0) * 1000
         versions["llm"] = result.model
         if result.fallback:
@@ -161,9 +173,11 @@ class AnsweringService:
                             passages=cited, markers=list(range(1, len(cited) + 1)),
                             abstained=False, scope=present, channel=channel, thread=thread,
                             asker=asker, timings=timings, t_start=t_start, notice=notice,
-                            versions=versions, style_rejected=rejected, style_version=style_version)
+                            versions=versions, style_rejected=rejected, style_version=style_version,
+                            streamed=result.streamed)
 
     # --- stages ---
+
     def _scope_problem(self, scope: list[str], present: list[str], chunks: int) -> str | None:
         if not scope:
             return ("This channel is not linked to any knowledge collection, so I have nothing to "
@@ -231,6 +245,7 @@ class AnsweringService:
         channel: ChannelRef, thread: str | None, asker: Actor, timings: dict[str, float],
         t_start: float, notice: str | None, versions: dict[str, Any],
         style_rejected: str | None = None, style_version: str | None = None,
+        streamed: bool = False,
     ) -> Answer:
         citations = [
             Citation(marker=m, title=p.title or p.uri, uri=p.uri,
@@ -256,4 +271,4 @@ class AnsweringService:
             iid = row.id
         return Answer(text=text, citations=citations, abstained=abstained, interaction_id=iid,
                       timings_ms=timings, question=question, standalone_question=standalone,
-                      style_model=style_version, notice=notice)
+                      style_model=style_version, notice=notice, streamed=streamed)

@@ -7,9 +7,9 @@ an answer from the numbered passages. Either way the result only cites passages 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from knowledge.passages import Passage
 
@@ -24,12 +24,34 @@ class SynthesisResult:
     repaired: bool = False  # invalid markers were dropped from a generated answer
     fallback: str | None = None  # why a generated answer was replaced by the extractive one
     timings_ms: dict[str, float] = field(default_factory=dict)
+    streamed: bool = False  # the text was also sent piece by piece to a TextSink as it was written
+
+
+# Receives the answer's text piece by piece (deltas, in order) while a model writes it. What it
+# is sent is a draft: the final ``SynthesisResult.text`` is checked (markers repaired, or the
+# extractive answer instead) and is what a chat surface must end with.
+TextSink = Callable[[str], None]
 
 
 class Synthesizer(Protocol):
     name: str
 
     def synthesize(self, question: str, passages: Sequence[Passage]) -> SynthesisResult: ...
+
+
+@runtime_checkable
+class StreamingSynthesizer(Protocol):
+    """A synthesiser that can also hand out its text as it is produced (the LLM providers).
+
+    The extractive answer is complete at once, so it has no such method and is posted whole.
+    """
+
+    name: str
+
+    def synthesize(self, question: str, passages: Sequence[Passage]) -> SynthesisResult: ...
+
+    def synthesize_stream(self, question: str, passages: Sequence[Passage], on_text: TextSink
+                          ) -> SynthesisResult: ...
 
 
 def cited_markers(text: str) -> list[int]:

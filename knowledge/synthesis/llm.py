@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from knowledge.passages import Passage
-from knowledge.synthesis import SynthesisResult, Synthesizer, cited_markers
+from knowledge.synthesis import SynthesisResult, Synthesizer, TextSink, cited_markers
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +178,45 @@ class LLMSynthesizer:
                                ChatMessage(role="user", content=user)])
         return str(reply.message.content or "")
 
+    def generate_stream(self, system: str, user: str, on_text: TextSink) -> str:
+        """Like :meth:`generate`, handing each piece to ``on_text`` as the model writes it.
+
+        A local transformers model is not streamed: its whole reply is handed over at once.
+        """
+        if isinstance(self.llm, LocalTransformersLLM):
+            reply = self.llm.complete_text(system, user)
+            on_text(reply)
+            return reply
+        from llama_index.core.llms import ChatMessage
+
+        parts: list[str] = []
+        for chunk in self.llm.stream_chat([ChatMessage(role="system", content=system),
+                                           ChatMessage(role="user", content=user)]):
+            delta = chunk.delta or ""
+            if delta:
+                parts.append(delta)
+                on_text(delta)
+        return "".join(parts)
+
     def synthesize(self, question: str, passages: Sequence[Passage]) -> SynthesisResult:
+        return self._synthesize(question, passages, None)
+
+    def synthesize_stream(self, question: str, passages: Sequence[Passage], on_text: TextSink
+                          ) -> SynthesisResult:
+        """The answer, with its text sent to ``on_text`` while it is written.
+
+        The result is checked exactly as :meth:`synthesize` checks it; when it falls back to
+        the extractive answer, ``streamed`` is False and the caller replaces what it showed.
+        """
+        return self._synthesize(question, passages, on_text)
+
+    def _synthesize(self, question: str, passages: Sequence[Passage], on_text: TextSink | None
+                    ) -> SynthesisResult:
         t0 = time.perf_counter()
+        prompt = build_prompt(question, passages)
         try:
-            raw = self.generate(SYSTEM_PROMPT, build_prompt(question, passages))
+            raw = (self.generate(SYSTEM_PROMPT, prompt) if on_text is None
+                   else self.generate_stream(SYSTEM_PROMPT, prompt, on_text))
         except Exception as exc:  # a down endpoint degrades to the extractive answer
             log.warning("LLM provider %s failed (%s); using the extractive answer", self.name,
                         exc.__class__.__name__)
@@ -192,7 +227,8 @@ class LLMSynthesizer:
             log.info("generated answer replaced by the extractive one: %s", reason)
             return self._fallback(question, passages, reason)
         return SynthesisResult(text=text, provider=self.name, model=self.model,
-                               repaired=repaired, timings_ms={"generate": ms})
+                               repaired=repaired, timings_ms={"generate": ms},
+                               streamed=on_text is not None)
 
     def _fallback(self, question: str, passages: Sequence[Passage], reason: str) -> SynthesisResult:
         res = self.fallback.synthesize(question, passages)

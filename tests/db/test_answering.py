@@ -201,3 +201,28 @@ def test_llm_provider_through_the_service(kb, settings):
     row = _interaction(kb, a.interaction_id)
     assert row.model_versions["synthesis"] == "openai_compatible"
     assert row.model_versions["llm"] == "stand-in"
+
+
+def test_streamed_answer_through_the_service_ends_with_the_checked_text(kb, settings):
+    from tests.helpers.llm_server import StandInLLM
+
+    reply = "Run make rollback ENV=prod [1]; see also [7]."
+    with StandInLLM([reply]) as srv:
+        settings.llm_provider = "openai_compatible"
+        settings.llm_api_base = srv.base
+        settings.llm_model = "stand-in"
+        svc = AnsweringService.from_settings(settings, kb)
+        pieces: list[str] = []
+        a = svc.answer("How do I roll back a bad deploy?", channel=CHAN, thread=None, asker=ASKER,
+                       on_text=pieces.append)
+    assert "".join(pieces) == reply and len(pieces) > 3
+    assert a.streamed and a.text == "Run make rollback ENV=prod [1]; see also."
+    assert _interaction(kb, a.interaction_id).answer == a.text
+
+
+
+def test_extractive_answers_are_not_streamed(service):
+    pieces: list[str] = []
+    a = service.answer("How do I roll back a bad deploy?", channel=CHAN, thread=None, asker=ASKER,
+                       on_text=pieces.append)
+    assert pieces == [] and not a.streamed and "[1]" in a.text
