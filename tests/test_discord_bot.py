@@ -365,7 +365,8 @@ async def test_commands_sync_per_guild_with_lore_hidden_behind_manage_server(
     assert by_name["lore"]["dm_permission"] is False
     assert by_name["ask"]["default_member_permissions"] is None
     subs = {o["name"] for o in by_name["lore"]["options"]}
-    assert subs == {"sources", "reindex", "status", "gaps", "feedback", "scope", "finetune", "help"}
+    assert subs == {"sources", "reindex", "status", "gaps", "feedback", "scope", "finetune", "help",
+                    "correct"}
 
 
 # --------------------------------------------------------------------------- the real answering service

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from adapters.slack import render
 from adapters.slack.app import create_app
-from adapters.slack.listeners import USAGE
+from adapters.slack.listeners import USAGE, SlackListeners
 from bot.core import LoreBot
 from bot.db.models import Feedback, Interaction
 from bot.identity import user_hash
@@ -176,7 +176,8 @@ def test_thread_follow_ups_can_require_a_mention(settings, stand_in, database):
 
 def test_slash_command_is_acked_in_the_request_and_answered_after(core, slack_settings, stand_in, answerer):
     # The production setting: ack returned at once, the answer produced on bolt's thread pool.
-    app = _app(core, slack_settings, stand_in, process_before_response=False)
+    listeners = SlackListeners(core, slack_settings)
+    app = _app(core, slack_settings, stand_in, process_before_response=False, listeners=listeners)
     answerer.gate = threading.Event()
     response_url = stand_in.response_url()
     started = time.monotonic()
@@ -197,7 +198,8 @@ def test_slash_command_is_acked_in_the_request_and_answered_after(core, slack_se
 
 def test_acks_never_wait_for_answers_in_progress(core, slack_settings, stand_in, answerer):
     # More commands than bolt has listener threads, all answers blocked: every one is still acked.
-    app = _app(core, slack_settings, stand_in, process_before_response=False)
+    listeners = SlackListeners(core, slack_settings)
+    app = _app(core, slack_settings, stand_in, process_before_response=False, listeners=listeners)
     answerer.gate = threading.Event()
     for i in range(12):
         resp = dispatch(app, slash_body(f"question {i}?", response_url=stand_in.response_url()),
@@ -206,7 +208,7 @@ def test_acks_never_wait_for_answers_in_progress(core, slack_settings, stand_in,
     assert stand_in.responses() == []
     answerer.gate.set()
     assert stand_in.wait_for(lambda: len(stand_in.responses()) == 12)
-    app.lorebot_listeners.close()
+    listeners.close()
 
 
 def test_share_button_posts_the_ephemeral_answer_to_the_channel(app, stand_in, core):
