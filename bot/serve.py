@@ -117,27 +117,31 @@ class Service:
         routes: list[Any] = []
         if s.has("slack_bot_token") and s.has("slack_app_token"):
             from adapters.slack.app import create_app as slack_app
-            from adapters.slack.listeners import SlackListeners
             from adapters.slack.socket import start_socket_mode
 
-            listeners = SlackListeners(core, s)
-            self._drains.append(("Slack answers", _drainer(listeners.close)))
+            listeners = self.slack_listeners(core)
             handler = start_socket_mode(slack_app(core, s, socket_mode=True, listeners=listeners), s)
             self.readiness.adapters["slack"] = handler.client.is_connected
             self._stoppers.append(("slack", handler.close))
         elif s.has("slack_bot_token") and s.has("slack_signing_secret"):
             from adapters.slack.app import create_app as slack_app
             from adapters.slack.http import slack_routes
-            from adapters.slack.listeners import SlackListeners
 
-            listeners = SlackListeners(core, s)
-            self._drains.append(("Slack answers", _drainer(listeners.close)))
+            listeners = self.slack_listeners(core)
             routes.extend(slack_routes(slack_app(core, s, listeners=listeners)))
             self.readiness.adapters["slack"] = lambda: True  # auth.test passed when built
             log.info("Slack events accepted over HTTP at /slack/events")
         if s.has("discord_token"):
             self._start_discord(core)
         return routes
+
+    def slack_listeners(self, core: LoreBot) -> Any:
+        """Slack's listeners, whose queued answers shutdown waits for (before counting)."""
+        from adapters.slack.listeners import SlackListeners
+
+        listeners = SlackListeners(core, self.settings)
+        self._drains.append(("Slack answers", _drainer(listeners.close)))
+        return listeners
 
     def _start_discord(self, core: LoreBot) -> None:
         from adapters.discord.bot import create_bot
