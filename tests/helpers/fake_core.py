@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot import inbound
 from bot.settings import Settings
@@ -44,6 +45,9 @@ class FakeCore:
     answer_text: str = "Deploys run from main at 14:00 UTC [1]."
     command_infos: list[CommandInfo] = field(default_factory=list)
     fail_answers: bool = False
+    # Something with the answering service's ``answer(question, channel=, thread=, asker=)``;
+    # when set, ``ask`` hands questions to it instead of the canned answer.
+    answerer: Any = None
     asked: list[dict] = field(default_factory=list)
     votes: list[Vote] = field(default_factory=list)
     comments: list[tuple[Actor, uuid.UUID, str]] = field(default_factory=list)
@@ -96,6 +100,11 @@ class FakeCore:
         with self._lock:
             self.asked.append({"question": question, "channel": channel, "asker": asker,
                                "thread": thread})
+        if self.answerer is not None:
+            answer = self.answerer.answer(question, channel=channel, thread=thread, asker=asker)
+            if thread:
+                self.bot_threads.add((channel.platform, channel.id, thread))
+            return answer
         if self.fail_answers:
             raise RuntimeError("model backend down")
         if thread:
