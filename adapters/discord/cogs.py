@@ -64,7 +64,9 @@ async def send_answer(answer: Answer, send: Send, *, core: Core, title: str | No
 
 
 class LoreCog(commands.Cog):
-    """Slash commands and listeners. ``bot.core`` is the :class:`~bot.core.LoreBot` facade."""
+    """Slash commands and listeners. ``bot.core`` is a :class:`bot.ports.Core` (the ``LoreBot``
+    facade in production, ``tests/helpers/fake_core.py`` in tests): it decides whether a message
+    or a reaction is for lorebot; this class only translates, calls and renders."""
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot

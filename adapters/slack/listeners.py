@@ -1,8 +1,9 @@
 """What lorebot does with each Slack event, slash command and button.
 
-Every listener translates the payload (``translate``), calls the core facade, and posts what
-``render`` produced. Listeners never raise into bolt: a failure is logged with a reference id
-and, where a person is waiting, answered with a short apology quoting that id.
+Every listener translates the payload (``translate``), calls the core (a :class:`bot.ports.Core`:
+``on_message`` decides whether a message is answered, ``on_reaction`` whether a reaction is a
+vote), and posts what ``render`` produced. Listeners never raise into bolt: a failure is logged
+with a reference id and, where a person is waiting, answered with a short apology quoting that id.
 """
 
 from __future__ import annotations
