@@ -83,3 +83,19 @@ async def test_a_redelivered_message_is_answered_once(env, core) -> None:
     await env.bot.get_cog("LoreCog").on_message(msg)
     await env.settle()
     assert len(core.asked) == 1 and ("discord", str(msg.id)) in core.claimed
+
+
+async def test_thanks_in_an_answered_thread_is_not_a_question(env, core) -> None:
+    """Discord used to answer "thanks!" under an answer; now the same rule as Slack applies."""
+    question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
+                                     member=env.member)
+    await env.settle()
+    thread = env.guild.get_thread(question.id)
+    env.sent()
+    await dpytest.message("thanks! 👍", channel=thread, member=env.member)
+    await dpytest.message("ok", channel=thread, member=env.member)
+    await env.settle()
+    assert [a["question"] for a in core.asked] == ["how do we deploy?"] and env.sent() == []
+    await dpytest.message("and on Fridays?", channel=thread, member=env.member)
+    await env.settle()
+    assert core.asked[-1]["question"] == "and on Fridays?" and len(env.sent()) == 1
