@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import discord
 import discord.ext.test as dpytest
@@ -17,40 +16,11 @@ from adapters.discord.views import custom_id
 from bot.core import LoreBot
 from bot.db.models import Feedback, Interaction
 from bot.identity import user_hash
-from bot.types import Actor, Answer, ChannelRef, Citation, CommandResult
+from bot.types import Actor, ChannelRef, CommandResult
 from tests.discord_harness import discord_env  # noqa: F401 - the fixture
+from tests.helpers.answerers import RecordingAnswerer
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
-
-
-class RecordingAnswerer:
-    """Stands in for the answering service: a real Answer and a real interactions row."""
-
-    def __init__(self, database, text: str = "Deploys run from main at 14:00 UTC [1].") -> None:
-        self.database = database
-        self.text = text
-        self.calls: list[dict] = []
-        self.fail = False
-
-    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor) -> Answer:
-        self.calls.append({"question": question, "channel": channel, "thread": thread, "asker": asker})
-        if self.fail:
-            raise RuntimeError("model backend down")
-        if self.database is None:  # on FakeCore, which keeps its own record
-            iid = uuid.uuid4()
-        else:
-            with self.database.session() as s:
-                row = Interaction(platform=channel.platform, channel=channel.id, thread=thread,
-                                  asker_hash="h", question=question, answer=self.text)
-                s.add(row)
-                s.flush()
-                iid = row.id
-        cite = Citation(marker=1, title="Deploying the API", uri="https://docs.example.org/deploy",
-                        heading="Deploying > Production", snippet="Production deploys...", score=0.8,
-                        chunk_id=1, document_id=1, collection="default",
-                        ingested_at=datetime(2026, 11, 1, tzinfo=UTC))
-        return Answer(text=self.text, citations=[cite], abstained=False, interaction_id=iid,
-                      question=question)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from bot.admin.router import build_registry
 from bot.settings import Settings, load_settings
 from bot.types import CommandInfo
 from tests.discord_harness import discord_env  # noqa: F401 - the fixture
+from tests.helpers.answerers import RecordingAnswerer
 from tests.helpers.fake_core import FakeCore
-from tests.test_discord_bot import RecordingAnswerer
 
 
 def _registry_infos() -> list[CommandInfo]:
