@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from bot.core import LoreBot
+from bot.ports import Core
 from bot.types import Actor, Answer, ChannelRef
 
 HELP = (
@@ -45,7 +45,7 @@ def render(answer: Answer) -> str:
 
 
 def run_console(
-    core: LoreBot,
+    core: Core,
     *,
     lines: Iterable[str] | None = None,
     out: Callable[[str], None] = print,

@@ -65,8 +65,9 @@ def _arm(stand_in: SlackStandIn, *, commands: int, answer_s: float, deferred: bo
     settings = load_settings(_env_file=None, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                              slack_api_url=stand_in.api_url, slack_seen_emoji="")
     core = LoreBot(settings=settings, db=None, answerer=SlowAnswerer(answer_s))  # type: ignore[arg-type]
-    app = create_app(core, settings, client=WebClient(token=BOT_TOKEN, base_url=stand_in.api_url))
-    listeners: SlackListeners = app.lorebot_listeners  # type: ignore[attr-defined]
+    listeners = SlackListeners(core, settings)
+    app = create_app(core, settings, client=WebClient(token=BOT_TOKEN, base_url=stand_in.api_url),
+                     listeners=listeners)
     if not deferred:
         listeners.defer = lambda fn, *a, **k: fn(*a, **k)  # type: ignore[method-assign]
     latencies, refused = [], 0

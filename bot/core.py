@@ -13,15 +13,24 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import update
-
+from bot import inbound
 from bot.db import events as events_db
 from bot.db import feedback as feedback_db
-from bot.db.models import Interaction
+from bot.db import interactions as interactions_db
 from bot.db.session import Database
 from bot.identity import user_hash
 from bot.settings import Settings
-from bot.types import Actor, Answer, ChannelRef, CommandResult, TextSink
+from bot.types import (
+    Actor,
+    Answer,
+    ChannelRef,
+    CommandInfo,
+    CommandResult,
+    IncomingMessage,
+    Reaction,
+    Reply,
+    TextSink,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +83,65 @@ class LoreBot:
         if self._router is None:
             from bot.admin.router import CommandRouter
 
-            self._router = CommandRouter(self)
+            self._router = CommandRouter(settings=self.settings, db=self.db)
         return self._router
+
+    # --- inbound: the one policy for every platform ---
+    def on_message(self, msg: IncomingMessage) -> Reply | None:
+        """Is ``msg`` for lorebot (a DM, a mention, a follow-up in a thread lorebot answered),
+        and not a thank-you or a repeat delivery? The :class:`Reply` to send, or None.
+
+        Claims ``msg.event_id`` exactly once across replicas, so call it once per delivery.
+        The adapter then answers ``reply.question`` with :meth:`ask` (after its "working on it"
+        cue) in ``reply.thread``.
+        """
+        decision = inbound.decide(msg, inbound.rules_for(self.settings, msg.platform))
+        if decision is None:
+            return None
+        if decision.needs_bot_thread and not self.is_bot_thread(
+            platform=msg.platform, channel=msg.channel.id, thread=msg.thread_id or ""
+        ):
+            return None
+        if not self._first_delivery(msg.platform, msg.event_id):
+            return None
+        return decision.reply
+
+    async def aon_message(self, msg: IncomingMessage) -> Reply | None:
+        return await asyncio.to_thread(self.on_message, msg)
+
+    def on_reaction(self, reaction: Reaction) -> bool:
+        """Count a vote emoji added to (or taken off) a lorebot answer; True if recorded.
+
+        Which emoji are votes comes from settings (``*_UPVOTE_EMOJI`` / ``*_DOWNVOTE_EMOJI``);
+        any other emoji, a message that is not an answer, or a retried delivery is ignored.
+        """
+        up, down = inbound.vote_emoji(self.settings, reaction.platform)
+        value = inbound.vote_for_emoji(reaction.emoji, up=up, down=down)
+        if value is None or not self._first_delivery(reaction.platform, reaction.event_id):
+            return False
+        if reaction.added:
+            return self.vote(user=reaction.user, value=value, signal="reaction",
+                             reply_ref=reaction.message_id)
+        return self.unvote(user=reaction.user, value=value, reply_ref=reaction.message_id)
+
+    async def aon_reaction(self, reaction: Reaction) -> bool:
+        return await asyncio.to_thread(self.on_reaction, reaction)
+
+    def _first_delivery(self, platform: str, event_id: str | None) -> bool:
+        """Claim the delivery across replicas; a retry gets False."""
+        if not event_id:
+            return True
+        try:
+            first = self.claim_event(platform=platform, event_id=event_id)
+        except Exception:
+            # Without the database we cannot dedupe; a possible duplicate beats silence.
+            log.exception("could not claim an event id; handling it anyway",
+                          extra={"platform": platform})
+            return True
+        if not first:
+            log.info("event already handled (a retry); skipped",
+                     extra={"platform": platform, "event_id": event_id})
+        return first
 
     # --- asking ---
     def ask(
@@ -100,10 +166,12 @@ class LoreBot:
     def attach_reply(self, *, interaction_id: uuid.UUID, reply_ref: str) -> None:
         """Remember which platform message carries the answer, so reactions find it."""
         with self.db.session() as s:
-            s.execute(
-                update(Interaction).where(Interaction.id == interaction_id)
-                .values(reply_ref=reply_ref)
-            )
+            interactions_db.set_reply_ref(session=s, interaction_id=interaction_id,
+                                          reply_ref=reply_ref)
+
+    async def aattach_reply(self, *, interaction_id: uuid.UUID, reply_ref: str) -> None:
+        await asyncio.to_thread(self.attach_reply, interaction_id=interaction_id,
+                                reply_ref=reply_ref)
 
     def interaction_for_reply(self, *, platform: str, reply_ref: str) -> uuid.UUID | None:
         with self.db.session() as s:
@@ -113,13 +181,9 @@ class LoreBot:
 
     def is_bot_thread(self, *, platform: str, channel: str, thread: str) -> bool:
         """Has lorebot already answered in this thread (so follow-ups are for it)?"""
-        from sqlalchemy import exists, or_, select
-
         with self.db.session() as s:
-            return bool(s.execute(select(exists().where(
-                Interaction.platform == platform, Interaction.channel == channel,
-                or_(Interaction.thread == thread, Interaction.reply_ref == thread),
-            ))).scalar())
+            return interactions_db.answered_in_thread(session=s, platform=platform,
+                                                      channel=channel, thread=thread)
 
     # --- feedback ---
     def vote(
@@ -185,10 +249,24 @@ class LoreBot:
     ) -> CommandResult:
         return self.router.handle(text, actor=actor, channel=channel, notify=notify)
 
+    def commands(self) -> list[CommandInfo]:
+        """Every admin command of the registry (whatever router is plugged in)."""
+        from bot.admin.router import build_registry
+
+        registry = getattr(self._router, "registry", None) or build_registry()
+        return [CommandInfo(name=s.name, usage=s.usage, help=s.help) for s in registry.all()]
+
     async def acommand(self, text: str, *, actor: Actor, channel: ChannelRef,
                        notify: Callable[[str], None] | None = None) -> CommandResult:
         return await asyncio.to_thread(self.command, text, actor=actor, channel=channel,
                                        notify=notify)
+
+    def wait_for_background(self, timeout: float | None = None) -> bool:
+        """Wait for long admin commands (reindex, train) started here; True if none is left."""
+        if self._router is None:
+            return True
+        jobs = getattr(self._router, "jobs", None)
+        return jobs.wait(timeout) if jobs is not None else True
 
     def close(self) -> None:
         self.db.dispose()

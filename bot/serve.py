@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import metrics
+from bot.admin.router import CommandRouter
 from bot.core import Answerer, LoreBot
 from bot.inflight import InFlight
 from bot.server import Readiness, create_app
@@ -72,6 +73,8 @@ class Service:
         self.inflight = InFlight()
         self.readiness = Readiness(db=None)
         self._stoppers: list[tuple[str, Callable[[], None]]] = []
+        # Work accepted before shutdown that must finish: (name, wait(timeout) -> done?).
+        self._drains: list[tuple[str, Callable[[float], bool]]] = []
         self._stop_requested_at: float | None = None
         self._server: Any = None
         self.scheduler: Any = None
@@ -89,8 +92,10 @@ class Service:
 
             return AnsweringService.from_settings(settings, db)
 
-        core = ServedLoreBot(settings=settings, db=db,
-                       answerer=TrackedAnswerer(build_answerer, self.inflight))
+        router = CommandRouter(settings=settings, db=db)
+        self._drains.append(("admin commands", router.jobs.wait))
+        core = ServedLoreBot(settings=settings, db=db, router=router,
+                             answerer=TrackedAnswerer(build_answerer, self.inflight))
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -114,19 +119,29 @@ class Service:
             from adapters.slack.app import create_app as slack_app
             from adapters.slack.socket import start_socket_mode
 
-            handler = start_socket_mode(slack_app(core, s, socket_mode=True), s)
+            listeners = self.slack_listeners(core)
+            handler = start_socket_mode(slack_app(core, s, socket_mode=True, listeners=listeners), s)
             self.readiness.adapters["slack"] = handler.client.is_connected
             self._stoppers.append(("slack", handler.close))
         elif s.has("slack_bot_token") and s.has("slack_signing_secret"):
             from adapters.slack.app import create_app as slack_app
             from adapters.slack.http import slack_routes
 
-            routes.extend(slack_routes(slack_app(core, s)))
+            listeners = self.slack_listeners(core)
+            routes.extend(slack_routes(slack_app(core, s, listeners=listeners)))
             self.readiness.adapters["slack"] = lambda: True  # auth.test passed when built
             log.info("Slack events accepted over HTTP at /slack/events")
         if s.has("discord_token"):
             self._start_discord(core)
         return routes
+
+    def slack_listeners(self, core: LoreBot) -> Any:
+        """Slack's listeners, whose queued answers shutdown waits for (before counting)."""
+        from adapters.slack.listeners import SlackListeners
+
+        listeners = SlackListeners(core, self.settings)
+        self._drains.append(("Slack answers", _drainer(listeners.close)))
+        return listeners
 
     def _start_discord(self, core: LoreBot) -> None:
         from adapters.discord.bot import create_bot
@@ -194,8 +209,6 @@ class Service:
         return self.settings.lorebot_shutdown_timeout_s * 0.9 - (time.monotonic() - start)
 
     def _shutdown(self, core: LoreBot) -> None:
-        from bot.admin.context import wait_for_background
-
         if self._stop_requested_at is None:
             self._stop_requested_at = time.monotonic()
         self.readiness.draining = True
@@ -204,11 +217,25 @@ class Service:
                 stop()
             except Exception:  # noqa: BLE001 - keep shutting the rest down
                 log.exception("stopping %s failed", name)
+        # Answers already queued on an adapter's pool are finished (and so counted) first.
+        for name, wait in self._drains:
+            if not wait(max(0.0, self._remaining())):
+                log.warning("%s were still running at shutdown", name)
         if not self.inflight.wait(self._remaining()):
             log.warning("%d answers were still running at shutdown", self.inflight.count)
-        if not wait_for_background(max(0.0, self._remaining())):
-            log.warning("admin commands were still running at shutdown")
         if self.scheduler is not None:
             self.scheduler.shutdown(timeout_s=max(0.0, self._remaining()))
         core.close()  # closes pooled connections; the server drops their advisory locks
         log.info("lorebot stopped")
+
+
+def _drainer(close: Callable[[], None]) -> Callable[[float], bool]:
+    """``close`` (which blocks until its work is done) as a wait with a timeout."""
+
+    def wait(timeout: float) -> bool:
+        thread = threading.Thread(target=close, name="drain", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    return wait

@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_answer_mentions: bool = True
     discord_answer_dms: bool = True
+    discord_upvote_emoji: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["\U0001f44d", "\u2705", "\u2b06\ufe0f"]  # thumbs up, check, up arrow
+    )
+    discord_downvote_emoji: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["\U0001f44e", "\u2b07\ufe0f"]  # thumbs down, down arrow
+    )
     discord_sharded: bool = False
     discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
@@ -149,7 +155,8 @@ class Settings(BaseSettings):
         return SecretStr(normalise_database_url(raw))
 
     @field_validator(
-        "lorebot_admins", "slack_upvote_emoji", "slack_downvote_emoji", "discord_guild_ids",
+        "lorebot_admins", "slack_upvote_emoji", "slack_downvote_emoji", "discord_upvote_emoji",
+        "discord_downvote_emoji", "discord_guild_ids",
         mode="before",
     )
     @classmethod

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Turn:
 
 @dataclass(frozen=True)
 class IncomingMessage:
+    """Someone said something where lorebot can see it; :meth:`bot.core.LoreBot.on_message`
+    decides whether it is for lorebot.
+
+    ``mention_event`` is True when the platform delivered this as its dedicated "you were
+    mentioned" event (Slack ``app_mention``), which Slack sends *as well as* the plain message:
+    the core answers exactly one of the two. ``event_id`` is the delivery id used to answer
+    once across retries and replicas.
+    """
+
     platform: str
     channel: ChannelRef
     user: Actor
@@ -55,16 +65,39 @@ class IncomingMessage:
     mentioned: bool = False
     from_bot: bool = False
     event_id: str | None = None
+    mention_event: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core decided to send for an :class:`IncomingMessage`.
+
+    ``kind == "answer"``: answer ``question`` (the adapter shows its progress cue, then calls
+    ``ask`` with ``thread`` and renders the :class:`Answer`); ``kind == "usage"``: the message
+    addressed lorebot but asked nothing, so send the platform's how-to-ask line.
+    ``thread`` is the thread the reply belongs to (None: the top level of the channel or DM);
+    ``new_thread`` means that thread starts at the question itself (Slack threads on the
+    message's ts, Discord opens a thread whose id is the message id).
+    """
+
+    kind: Literal["answer", "usage"]
+    question: str = ""
+    thread: str | None = None
+    new_thread: bool = False
 
 
 @dataclass(frozen=True)
 class Reaction:
+    """An emoji added to or removed from a message; ``emoji`` as the platform names it
+    (Slack ``+1``, Discord ``👍``). :meth:`bot.core.LoreBot.on_reaction` decides if it is a vote."""
+
     platform: str
     channel: ChannelRef
     user: Actor
     message_id: str
     emoji: str
     added: bool
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,19 @@ class Answer:
 # Receives an answer's text piece by piece while a model writes it (a draft: the final Answer
 # replaces it). Adapters that stream (Slack chat_stream, Discord message edits) pass one to ask.
 TextSink = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """One admin command as a chat surface lists it (``name`` may be two words: ``sources add``)."""
+
+    name: str
+    usage: str
+    help: str
+
+    @property
+    def group(self) -> str:
+        return self.name.split()[0]
 
 
 @dataclass(frozen=True)

@@ -168,13 +168,15 @@ class SlackStandIn:
 def slack_settings_for(settings: Settings, stand_in: SlackStandIn, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET,
                               "slack_api_url": stand_in.api_url, **overrides}
+    url = settings.database_url.get_secret_value() if settings.database_url else None
     return load_settings(_env_file=None, lorebot_data_dir=settings.lorebot_data_dir,
-                         database_url=settings.database_url.get_secret_value(), **values)
+                         database_url=url, **values)
 
 
 @dataclass
 class RecordingAnswerer:
-    """Answers with fixed text and writes the interaction row the real service would write."""
+    """Answers with fixed text and writes the interaction row the real service would write
+    (none with ``db=None``: on FakeCore, which keeps its own record)."""
 
     settings: Settings
     db: Any
@@ -190,10 +192,11 @@ class RecordingAnswerer:
         if self.error is not None:
             raise self.error
         iid = uuid.uuid4()
-        with self.db.session() as s:
-            s.add(Interaction(id=iid, platform=channel.platform, channel=channel.id, thread=thread,
-                              asker_hash=user_hash(self.settings, asker), question=question,
-                              answer=self.text))
+        if self.db is not None:
+            with self.db.session() as s:
+                s.add(Interaction(id=iid, platform=channel.platform, channel=channel.id,
+                                  thread=thread, asker_hash=user_hash(self.settings, asker),
+                                  question=question, answer=self.text))
         cite = Citation(marker=1, title="Deploy guide", uri="https://docs.example.org/deploy",
                         heading="Deploying > Production", snippet="Deploys run from main", score=0.9,
                         chunk_id=1, document_id=1, collection="default",

@@ -25,7 +25,7 @@ from adapters.discord.cogs import SAFE_MENTIONS, LoreCog, LoreTree
 from adapters.discord.views import VoteButton
 
 if TYPE_CHECKING:
-    from bot.core import LoreBot
+    from bot.ports import Core
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,19 @@ class _LoreBotMixin:
     """What lorebot adds to discord.py's Bot; mixed into the plain and the sharded class."""
 
     settings: Settings
-    _core: LoreBot | None
+    _core: Core | None
     sync_commands: bool
 
     @property
-    def core(self) -> LoreBot | None:
+    def core(self) -> Core | None:
         return self._core
 
     async def setup_hook(self) -> None:
         if self._core is None:
             # Opening the database may start the embedded server and run migrations: off-loop.
-            from bot.core import LoreBot
+            from bot.ports import default_core
 
-            self._core = await asyncio.to_thread(LoreBot.from_settings, self.settings)
+            self._core = await asyncio.to_thread(default_core, self.settings)
         await self.add_cog(LoreCog(self))  # type: ignore[arg-type]
         self.add_dynamic_items(VoteButton)  # type: ignore[attr-defined]
         if self.sync_commands:
@@ -103,7 +103,7 @@ async def sync_application_commands(bot: commands.Bot, guild_ids: list[int]) -> 
                     "applications.commands scope", type(exc).__name__)
 
 
-def create_bot(settings: Settings | None = None, core: LoreBot | None = None, *,
+def create_bot(settings: Settings | None = None, core: Core | None = None, *,
                sync_commands: bool = True) -> commands.Bot:
     """A configured bot; settings from the environment when omitted, core built at login."""
     if settings is None:

@@ -1,7 +1,7 @@
 """The Discord surface of lorebot: ``/ask``, the ``/lore`` admin group, mentions, threads,
 DMs and reaction votes.
 
-Every call into the core goes through ``asyncio.to_thread`` (or the core's ``a*`` helpers):
+Every call into the core goes through ``asyncio.to_thread``:
 the core is synchronous and talks to Postgres and models, and a blocked event loop would miss
 Discord's heartbeats. Handlers never let an exception escape to discord.py: people get a short
 reply with a reference id and the traceback goes to the log.
@@ -21,10 +21,10 @@ from discord.ext import commands
 
 from adapters.discord import render, translate
 from adapters.discord.views import FeedbackView
-from bot.types import Actor, Answer, ChannelRef
+from bot.types import Actor, Answer, ChannelRef, CommandInfo
 
 if TYPE_CHECKING:
-    from bot.core import LoreBot
+    from bot.ports import Core
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,18 +32,6 @@ log = logging.getLogger(__name__)
 ASK_USAGE = "Ask a question about your team's docs, e.g. `/ask question: how do I rotate the API key?`"
 APOLOGY = ("Sorry, I could not answer that just now. If it keeps happening, give an admin this "
            "reference: `{ref}`.")
-
-# (name, description) of each /lore subcommand; the router owns their words and usage lines.
-LORE_SUBCOMMANDS: list[tuple[str, str]] = [
-    ("sources", "List, add, remove, reindex or show knowledge sources"),
-    ("reindex", "Re-ingest one source, or all with --all"),
-    ("status", "Documents, chunks, runs, style model and satisfaction"),
-    ("gaps", "Questions lorebot could not answer well"),
-    ("feedback", "Vote statistics or an export"),
-    ("scope", "Which collections a channel searches"),
-    ("finetune", "Train, list, activate or roll back the style model"),
-    ("help", "How to use the admin commands"),
-]
 
 Send = Callable[..., Awaitable[discord.Message | None]]
 
@@ -56,7 +44,7 @@ def _reference() -> str:
     return uuid.uuid4().hex[:8]
 
 
-async def send_answer(answer: Answer, send: Send, *, core: LoreBot, title: str | None = None,
+async def send_answer(answer: Answer, send: Send, *, core: Core, title: str | None = None,
                       ) -> discord.Message | None:
     """Send the rendered answer with ``send`` and remember which message carries it."""
     last: discord.Message | None = None
@@ -76,22 +64,24 @@ async def send_answer(answer: Answer, send: Send, *, core: LoreBot, title: str |
 
 
 class LoreCog(commands.Cog):
-    """Slash commands and listeners. ``bot.core`` is the :class:`~bot.core.LoreBot` facade."""
-
-    lore = app_commands.Group(
-        name="lore",
-        description="lorebot administration",
-        # Hidden from everyone without Manage Server; a server can grant it to configured
-        # admins in Server Settings > Integrations. The router checks authorization again.
-        default_permissions=discord.Permissions(manage_guild=True),
-        guild_only=True,
-    )
+    """Slash commands and listeners. ``bot.core`` is a :class:`bot.ports.Core` (the ``LoreBot``
+    facade in production, ``tests/helpers/fake_core.py`` in tests): it decides whether a message
+    or a reaction is for lorebot; this class only translates, calls and renders."""
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        # /lore's subcommands come from the core's command registry: one per command group,
+        # so every admin command (the same words as Slack's /lore admin) needs no code here.
+        self.lore = lore_group(self._admin, self.core.commands())
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.lore)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.lore.name)
 
     @property
-    def core(self) -> LoreBot:
+    def core(self) -> Core:
         return self.bot.core  # type: ignore[attr-defined]
 
     @property
@@ -129,7 +119,8 @@ class LoreCog(commands.Cog):
             asyncio.run_coroutine_threadsafe(self._notify(interaction, message), loop)
 
         try:
-            result = await self.core.acommand(text, actor=actor, channel=channel, notify=notify)
+            result = await asyncio.to_thread(self.core.command, text, actor=actor, channel=channel,
+                                             notify=notify)
         except Exception:
             ref = _reference()
             log.exception("admin command failed", extra={"reference": ref, "command": subcommand})
@@ -153,50 +144,12 @@ class LoreCog(commands.Cog):
                                 extra={"channel_id": interaction.channel_id})
                     return
 
-    @lore.command(name="sources", description=LORE_SUBCOMMANDS[0][1])
-    @app_commands.describe(args="e.g. list | add NAME LOCATION --kind folder | show NAME")
-    async def lore_sources(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "sources", args)
-
-    @lore.command(name="reindex", description=LORE_SUBCOMMANDS[1][1])
-    @app_commands.describe(args="NAME or --all")
-    async def lore_reindex(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "reindex", args)
-
-    @lore.command(name="status", description=LORE_SUBCOMMANDS[2][1])
-    async def lore_status(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "status", args)
-
-    @lore.command(name="gaps", description=LORE_SUBCOMMANDS[3][1])
-    @app_commands.describe(args="e.g. --days 7")
-    async def lore_gaps(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "gaps", args)
-
-    @lore.command(name="feedback", description=LORE_SUBCOMMANDS[4][1])
-    @app_commands.describe(args="stats [--days N] | export PATH")
-    async def lore_feedback(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "feedback", args)
-
-    @lore.command(name="scope", description=LORE_SUBCOMMANDS[5][1])
-    @app_commands.describe(args="show [#channel] | set #channel COLLECTION... | clear #channel")
-    async def lore_scope(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "scope", args)
-
-    @lore.command(name="finetune", description=LORE_SUBCOMMANDS[6][1])
-    @app_commands.describe(args="train | status | list | activate VERSION | rollback")
-    async def lore_finetune(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "finetune", args)
-
-    @lore.command(name="help", description=LORE_SUBCOMMANDS[7][1])
-    @app_commands.describe(args="a command name for its details")
-    async def lore_help(self, interaction: discord.Interaction, args: str | None = None) -> None:
-        await self._admin(interaction, "help", args)
-
     # --- answering ----------------------------------------------------------------------
     async def _answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
                       send: Send, title: str | None = None) -> discord.Message | None:
         try:
-            answer = await self.core.aask(question, channel=channel, asker=asker, thread=thread)
+            answer = await asyncio.to_thread(self.core.ask, question, channel=channel, asker=asker,
+                                             thread=thread)
         except Exception:
             ref = _reference()
             log.exception("answering failed", extra={"reference": ref, "platform": "discord"})
@@ -207,11 +160,6 @@ class LoreCog(commands.Cog):
                 return None
         return await send_answer(answer, send, core=self.core, title=title)
 
-    def _wants(self, message: discord.Message, incoming_mentioned: bool) -> bool:
-        if message.guild is None:
-            return bool(self.settings.discord_answer_dms)
-        return bool(self.settings.discord_answer_mentions) and incoming_mentioned
-
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         try:
@@ -221,38 +169,28 @@ class LoreCog(commands.Cog):
 
     async def _on_message(self, message: discord.Message) -> None:
         me = self.bot.user
-        if message.author.bot or (me is not None and message.author.id == me.id):
+        if me is not None and message.author.id == me.id:
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
-            return
+            return  # joins, pins, boosts: nobody said anything
         incoming = translate.incoming_message(message, bot_id=me.id if me else None)
-        in_thread = isinstance(message.channel, discord.Thread)
-        wanted = self._wants(message, incoming.mentioned)
-        if not wanted and in_thread and self.settings.discord_answer_mentions:
-            # A follow-up in a thread where lorebot answered needs no mention.
-            wanted = await asyncio.to_thread(self.core.is_bot_thread, platform=translate.PLATFORM,
-                                             channel=incoming.channel.id, thread=incoming.thread_id)
-        if not wanted:
+        reply = await asyncio.to_thread(self.core.on_message, incoming)
+        if reply is None:
             return
-        if not incoming.text:
+        if reply.kind == "usage":
             await message.reply("Ask me a question after the mention, e.g. "
                                 f"{me.mention if me else '@lorebot'} how do I deploy?")
             return
-        # Two replicas (or a resumed gateway session) may both see the message; answer once.
-        if not await asyncio.to_thread(self.core.claim_event, platform=translate.PLATFORM,
-                                       event_id=incoming.event_id or incoming.message_id):
-            return
-
-        if message.guild is None or in_thread:
-            await self._answer_here(message, incoming.text, incoming.channel, incoming.thread_id,
+        if not reply.new_thread:
+            await self._answer_here(message, reply.question, incoming.channel, reply.thread,
                                     incoming.user)
             return
-        thread = await self._start_thread(message, incoming.text)
+        thread = await self._start_thread(message, reply.question)
         if thread is None:
-            await self._answer_here(message, incoming.text, incoming.channel, None, incoming.user)
+            await self._answer_here(message, reply.question, incoming.channel, None, incoming.user)
             return
         async with thread.typing():
-            await self._answer(incoming.text, channel=incoming.channel, thread=str(thread.id),
+            await self._answer(reply.question, channel=incoming.channel, thread=str(thread.id),
                                asker=incoming.user, send=thread.send, title=None)
 
     async def _answer_here(self, message: discord.Message, question: str, channel: ChannelRef,
@@ -306,20 +244,38 @@ class LoreCog(commands.Cog):
         if payload.member is not None and payload.member.bot:
             return
         reaction = translate.reaction(payload)
-        if reaction is None:
-            return
-        value = 1 if reaction.emoji == "+1" else -1
         try:
-            if reaction.added:
-                recorded = await asyncio.to_thread(self.core.vote, user=reaction.user, value=value,
-                                                   signal="reaction", reply_ref=reaction.message_id)
-            else:
-                recorded = await asyncio.to_thread(self.core.unvote, user=reaction.user, value=value,
-                                                   reply_ref=reaction.message_id)
+            recorded = await asyncio.to_thread(self.core.on_reaction, reaction)
         except Exception:
             log.exception("recording a reaction vote failed", extra={"message_id": payload.message_id})
             return
         log.debug("reaction vote", extra={"recorded": recorded, "added": reaction.added})
+
+
+def lore_group(run: Callable[[discord.Interaction, str, str | None], Awaitable[None]],
+               infos: list[CommandInfo]) -> app_commands.Group:
+    """``/lore`` with one subcommand per registry group (plus Discord's shortcuts); each hands
+    ``<group> <args>`` to ``run``, so the router parses exactly what Slack's /lore admin gets."""
+    group = app_commands.Group(
+        name="lore",
+        description="lorebot administration",
+        # Hidden from everyone without Manage Server; a server can grant it to configured
+        # admins in Server Settings > Integrations. The router checks authorization again.
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+    for sub in translate.lore_subcommands(infos):
+        group.add_command(_subcommand(run, sub))
+    return group
+
+
+def _subcommand(run: Callable[[discord.Interaction, str, str | None], Awaitable[None]],
+                sub: translate.LoreSubcommand) -> app_commands.Command:
+    async def callback(interaction: discord.Interaction, args: str | None = None) -> None:
+        await run(interaction, sub.name, args)
+
+    callback = app_commands.describe(args=sub.args_help)(callback)
+    return app_commands.Command(name=sub.name, description=sub.description, callback=callback)
 
 
 class LoreTree(app_commands.CommandTree):

@@ -11,10 +11,10 @@ halves still render as code.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from bot.text import split_text as text_split
 from bot.types import Answer, Citation
 
 MESSAGE_LIMIT = 2000
@@ -29,13 +29,6 @@ FOOTER_LIMIT = 2048
 COLOR_ANSWER = 0x5865F2
 COLOR_ABSTAINED = 0x95A5A6
 
-_FENCE = "```"
-_CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
-_CITATION_AHEAD = re.compile(r"\s*\[\d")
-# Cut preferences, best first: paragraph, line, sentence, word.
-_SEPARATORS = ("\n\n", "\n", ". ", " ")
-
-
 @dataclass(frozen=True)
 class RenderedMessage:
     """One Discord message: optional plain content, optional embed, buttons or not."""
@@ -45,76 +38,9 @@ class RenderedMessage:
     with_feedback: bool = False
 
 
-def _inside_citation(text: str, pos: int) -> bool:
-    for match in _CITATION.finditer(text, max(0, pos - 40), min(len(text), pos + 40)):
-        if match.start() < pos < match.end():
-            return True
-    return False
-
-
-def _open_fence(text: str) -> str | None:
-    """The info string (e.g. ``python``) of a code block left open at the end of ``text``."""
-    count = text.count(_FENCE)
-    if count % 2 == 0:
-        return None
-    start = text.rfind(_FENCE) + len(_FENCE)
-    end = text.find("\n", start)
-    return text[start:end if end != -1 else len(text)].strip()
-
-
-def _cut_point(text: str, budget: int) -> int:
-    """Where to cut ``text`` so the head is at most ``budget`` characters."""
-    window = text[:budget]
-    # Cutting before a code block that starts late enough keeps the whole block together.
-    fence_at = window.rfind(_FENCE)
-    if _open_fence(window) is not None and fence_at >= budget // 4:
-        return fence_at
-    for minimum in (budget // 2, 1):
-        for sep in _SEPARATORS:
-            pos = window.rfind(sep)
-            while pos >= minimum:
-                cut = pos + len(sep)
-                if cut <= budget and not _inside_citation(text, cut) and not (
-                    sep != "\n\n" and _CITATION_AHEAD.match(text, cut)
-                ):
-                    return cut
-                pos = window.rfind(sep, 0, pos)
-    # One unbroken token longer than the budget: cut it, but never through a citation.
-    cut = budget
-    while cut > 1 and _inside_citation(text, cut):
-        cut -= 1
-    return cut
-
-
 def split_text(text: str, limit: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters at safe places.
-
-    Code blocks that must be cut are closed at the end of one piece and reopened (with their
-    language) at the start of the next, so every piece renders on its own.
-    """
-    if limit < 40:
-        raise ValueError("a Discord text limit below 40 characters leaves no room for code fences")
-    rest = text.strip()
-    pieces: list[str] = []
-    while len(rest) > limit:
-        budget = limit - len("\n" + _FENCE)  # room to close a code block cut in two
-        cut = _cut_point(rest, budget)
-        head, tail = rest[:cut], rest[cut:]
-        lang = _open_fence(head)
-        if lang is None:
-            head, tail = head.rstrip(), tail.lstrip()
-        else:
-            # Inside code, whitespace is content: only the newline at the cut is dropped.
-            head = head.rstrip("\n")
-            tail = tail.lstrip("\n")
-            head += "\n" + _FENCE
-            tail = f"{_FENCE}{lang}\n{tail}"
-        if head.strip():
-            pieces.append(head)
-        rest = tail
-    if rest.strip():
-        pieces.append(rest)
-    return pieces
+    """Discord pieces of at most ``limit`` characters (the shared splitter, :mod:`bot.text`)."""
+    return text_split(text, limit)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -10,13 +10,13 @@ from adapters.discord.bot import create_bot
 if TYPE_CHECKING:
     from discord.ext import commands
 
-    from bot.core import LoreBot
+    from bot.ports import Core
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def start_discord(settings: Settings, core: LoreBot | None) -> commands.Bot:
+async def start_discord(settings: Settings, core: Core | None) -> commands.Bot:
     """Log in and stay connected until ``bot.close()``; for a server already running a loop.
 
     The token is read here, so a missing or placeholder ``DISCORD_TOKEN`` fails with a
@@ -32,7 +32,7 @@ async def start_discord(settings: Settings, core: LoreBot | None) -> commands.Bo
     return bot
 
 
-def run_discord(settings: Settings, core: LoreBot | None) -> None:
+def run_discord(settings: Settings, core: Core | None) -> None:
     """Blocking: connect and serve until interrupted (``lorebot serve`` with only Discord)."""
     token = settings.secret("discord_token")
     bot = create_bot(settings, core)

@@ -11,27 +11,15 @@ objects built from payloads. Conventions the rest of the adapter relies on:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import discord
 
-from bot.types import Actor, ChannelRef, IncomingMessage, Reaction
+from bot.types import Actor, ChannelRef, CommandInfo, IncomingMessage, Reaction
 
 PLATFORM = "discord"
-
-UPVOTE = {"👍", "✅", "⬆️"}
-DOWNVOTE = {"👎", "⬇️"}
-# Skin tones and the emoji presentation selector do not change what a vote means.
-_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
-
-
-def vote_value(emoji: str) -> int | None:
-    """+1 for 👍 (any skin tone), -1 for 👎, None for any other emoji."""
-    bare = _MODIFIERS.sub("", emoji)
-    if bare in {_MODIFIERS.sub("", e) for e in UPVOTE}:
-        return 1
-    if bare in {_MODIFIERS.sub("", e) for e in DOWNVOTE}:
-        return -1
-    return None
+# Discord limits: a slash command or option description is 1 to 100 characters.
+_DESCRIPTION_LIMIT = 100
 
 
 def strip_mentions(text: str, bot_id: int | None) -> str:
@@ -81,18 +69,15 @@ def incoming_message(message: discord.Message, *, bot_id: int | None) -> Incomin
     )
 
 
-def reaction(payload: discord.RawReactionActionEvent) -> Reaction | None:
-    """A vote-shaped :class:`Reaction` from a raw reaction event; None for other emoji."""
-    value = vote_value(str(payload.emoji))
-    if value is None:
-        return None
+def reaction(payload: discord.RawReactionActionEvent) -> Reaction:
+    """A :class:`Reaction` from a raw reaction event (whether it is a vote is the core's call)."""
     return Reaction(
         platform=PLATFORM,
         channel=ChannelRef(platform=PLATFORM, id=str(payload.channel_id),
                            is_dm=payload.guild_id is None),
         user=Actor(platform=PLATFORM, user_id=str(payload.user_id)),
         message_id=str(payload.message_id),
-        emoji="+1" if value > 0 else "-1",
+        emoji=str(payload.emoji),
         added=payload.event_type == "REACTION_ADD",
     )
 
@@ -115,8 +100,46 @@ def interaction_channel(interaction: discord.Interaction) -> tuple[ChannelRef, s
     return ref, thread
 
 
-# Discord gives reindexing its own subcommand; the router files it under ``sources``.
+# Shortcut subcommands Discord has always had: ``/lore reindex`` is the router's ``sources reindex``.
 _ROUTER_WORDS = {"reindex": "sources reindex"}
+
+
+@dataclass(frozen=True)
+class LoreSubcommand:
+    """One ``/lore`` subcommand: a registry group (or a shortcut) with its free-text ``args``."""
+
+    name: str
+    description: str
+    args_help: str
+
+
+def _fit(text: str) -> str:
+    text = " ".join(text.split()) or "-"
+    return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 1].rstrip() + "…"
+
+
+def _subcommand_for(name: str, specs: list[CommandInfo], prefix: str) -> LoreSubcommand:
+    args = [s.usage[len(prefix):].strip() if s.usage.startswith(prefix) else s.usage for s in specs]
+    if len(specs) == 1:
+        description = specs[0].help
+    else:
+        description = f"{prefix}: " + " | ".join(s.name[len(prefix):].strip() for s in specs)
+    args_help = " | ".join(a for a in args if a) or "no arguments needed"
+    return LoreSubcommand(name=name, description=_fit(description), args_help=_fit(args_help))
+
+
+def lore_subcommands(infos: list[CommandInfo]) -> list[LoreSubcommand]:
+    """The ``/lore`` subcommands for the registry's commands: one per group, in registry order,
+    then the shortcuts whose target exists. A new registry command appears here by itself."""
+    groups: dict[str, list[CommandInfo]] = {}
+    for info in infos:
+        groups.setdefault(info.group, []).append(info)
+    subs = [_subcommand_for(name, specs, name) for name, specs in groups.items()]
+    by_name = {info.name: info for info in infos}
+    for short, target in _ROUTER_WORDS.items():
+        if target in by_name and short not in groups:
+            subs.append(_subcommand_for(short, [by_name[target]], target))
+    return subs
 
 
 def command_text(subcommand: str, arguments: str | None) -> str:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.slack.listeners import SlackListeners
-from bot.core import LoreBot
+from bot.ports import Core
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,13 @@ def make_client(settings: Settings) -> WebClient:
 
 
 def create_app(
-    core: LoreBot,
+    core: Core,
     settings: Settings,
     *,
     client: WebClient | None = None,
     socket_mode: bool = False,
     process_before_response: bool = False,
+    listeners: SlackListeners | None = None,
 ) -> App:
     """The bolt ``App`` with lorebot's listeners registered.
 
@@ -43,6 +44,8 @@ def create_app(
     is for tests only: in production bolt acknowledges at once and runs the listener on its
     thread pool, since Slack gives up on a request that takes over three seconds.
     Constructing the app calls ``auth.test`` once, so a wrong token fails here, loudly.
+    Pass your own ``listeners`` to drain their in-flight answers at shutdown
+    (``listeners.close()``, as ``lorebot serve`` does).
     """
     client = client or make_client(settings)
     signing_secret = "" if socket_mode else settings.secret("slack_signing_secret")
@@ -54,8 +57,7 @@ def create_app(
         name="lorebot",
         logger=logging.getLogger("slack_bolt.lorebot"),
     )
-    listeners = SlackListeners(core, settings, inline=process_before_response)
+    if listeners is None:
+        listeners = SlackListeners(core, settings, inline=process_before_response)
     listeners.register(app)
-    # ``lorebot serve`` drains in-flight answers on shutdown through this.
-    app.lorebot_listeners = listeners  # type: ignore[attr-defined]
     return app

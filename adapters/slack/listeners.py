@@ -1,8 +1,9 @@
 """What lorebot does with each Slack event, slash command and button.
 
-Every listener translates the payload (``translate``), calls the core facade, and posts what
-``render`` produced. Listeners never raise into bolt: a failure is logged with a reference id
-and, where a person is waiting, answered with a short apology quoting that id.
+Every listener translates the payload (``translate``), calls the core (a :class:`bot.ports.Core`:
+``on_message`` decides whether a message is answered, ``on_reaction`` whether a reaction is a
+vote), and posts what ``render`` produced. Listeners never raise into bolt: a failure is logged
+with a reference id and, where a person is waiting, answered with a short apology quoting that id.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import render, translate
-from bot.core import LoreBot
 from bot.logging import bind_request_id
+from bot.ports import Core
 from bot.settings import Settings
-from bot.types import Actor, Answer, ChannelRef, IncomingMessage
+from bot.types import Actor, Answer, ChannelRef, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class PlatformAdmins:
 class SlackListeners:
     """The listeners of one bolt ``App``; holds the core and the little state Slack needs."""
 
-    def __init__(self, core: LoreBot, settings: Settings, *, inline: bool = False,
+    def __init__(self, core: Core, settings: Settings, *, inline: bool = False,
                  workers: int = ANSWER_WORKERS) -> None:
         self.core = core
         self.settings = settings
@@ -120,20 +121,6 @@ class SlackListeners:
         """Finish (or drop, ``wait=False``) the answers in progress; for shutdown."""
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=not wait)
-
-    def _first_time(self, event_id: str | None) -> bool:
-        """Claim the event across replicas; a retried delivery gets False."""
-        if not event_id:
-            return True
-        try:
-            first = self.core.claim_event(platform=translate.PLATFORM, event_id=event_id)
-        except Exception:
-            # Without the database we cannot dedupe; a possible duplicate beats silence.
-            log.exception("could not claim a Slack event id; handling it anyway")
-            return True
-        if not first:
-            log.info("Slack event already handled (a retry); skipped", extra={"event_id": event_id})
-        return first
 
     def _react(self, client: WebClient, add: bool, channel: str, ts: str) -> None:
         name = self.settings.slack_seen_emoji
@@ -189,34 +176,33 @@ class SlackListeners:
 
     # ------------------------------------------------------------------ asking
 
-    def answer_message(self, client: WebClient, msg: IncomingMessage, *, reply_thread: str | None,
-                       context_thread: str | None) -> None:
-        """Answer ``msg`` in ``reply_thread`` (None: top level of the channel/DM)."""
+    def answer_message(self, client: WebClient, msg: IncomingMessage, reply: Reply) -> None:
+        """Send the core's ``reply`` to ``msg`` in ``reply.thread`` (None: top level of the DM)."""
         channel = msg.channel.id
-        question, truncated = translate.limit_question(msg.text)
-        if not question:
-            self._post_text(client, channel, reply_thread, USAGE)
+        question, truncated = translate.limit_question(reply.question)
+        if reply.kind == "usage" or not question:
+            self._post_text(client, channel, reply.thread, USAGE)
             return
         if truncated:
-            log.info("long Slack question truncated", extra={"chars": len(msg.text)})
+            log.info("long Slack question truncated", extra={"chars": len(reply.question)})
         ref = new_reference()
         with bind_request_id(ref):
             self._react(client, True, channel, msg.message_id)
             try:
                 try:
                     answer = self._ask(question, channel=msg.channel, asker=msg.user,
-                                       thread=context_thread, truncated=truncated)
+                                       thread=reply.thread, truncated=truncated)
                 except Exception:
                     log.exception("answering a Slack question failed", extra={"reference": ref})
-                    self._post_text(client, channel, reply_thread, APOLOGY.format(ref=ref))
+                    self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
                     return
                 try:
-                    ts = self._post(client, channel, reply_thread, render.render_answer(answer))
+                    ts = self._post(client, channel, reply.thread, render.render_answer(answer))
                 except SlackApiError as exc:
                     log.error("could not post the answer to Slack",
                               extra={"error": exc.response.get("error"), "reference": ref})
                     # Blocks refused (or a part of a long answer): still tell the person.
-                    self._post_text(client, channel, reply_thread, APOLOGY.format(ref=ref))
+                    self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
                     return
                 self._attach(answer, ts)
             finally:
@@ -226,64 +212,37 @@ class SlackListeners:
                   context: BoltContext) -> IncomingMessage | None:
         if translate.is_own(event, bot_user_id=context.bot_user_id, bot_id=context.bot_id):
             return None
-        msg = translate.message_from_event(event, bot_user_id=context.bot_user_id, bot_id=context.bot_id,
-                                           event_id=body.get("event_id"))
-        if msg is None:
-            return None
-        if msg.from_bot and not self.settings.slack_answer_other_bots:
-            return None
-        return msg
+        return translate.message_from_event(event, bot_user_id=context.bot_user_id,
+                                            bot_id=context.bot_id, event_id=body.get("event_id"))
 
     def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext,
                    client: WebClient) -> None:
-        msg = self._incoming(event, body, context)
-        # DMs arrive as message.im; answering the mention too would answer twice.
-        if msg is None or msg.channel.is_dm or not self._first_time(msg.event_id):
-            return
-        thread = msg.thread_id or msg.message_id
-        self.defer(self.answer_message, client, msg, reply_thread=thread, context_thread=thread)
+        self._on_incoming(event, body, context, client)
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext,
                    client: WebClient) -> None:
+        self._on_incoming(event, body, context, client)
+
+    def _on_incoming(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext,
+                     client: WebClient) -> None:
+        """Both ``app_mention`` and ``message``: the core decides which one to answer."""
         msg = self._incoming(event, body, context)
         if msg is None:
             return
-        if msg.channel.is_dm:
-            if self._first_time(msg.event_id):
-                self.defer(self.answer_message, client, msg, reply_thread=msg.thread_id,
-                           context_thread=msg.thread_id)
-            return
-        # In channels only thread follow-ups come through here; mentions are app_mention's.
-        if not msg.thread_id or msg.mentioned or self.settings.slack_thread_followups != "always":
-            return
-        # "thanks!" under an answer is not a question; answering it would be noise.
-        if translate.is_acknowledgement(msg.text):
-            return
-        if not self.core.is_bot_thread(platform=translate.PLATFORM, channel=msg.channel.id,
-                                       thread=msg.thread_id):
-            return
-        if self._first_time(msg.event_id):
-            self.defer(self.answer_message, client, msg, reply_thread=msg.thread_id,
-                       context_thread=msg.thread_id)
+        reply = self.core.on_message(msg)
+        if reply is not None:
+            self.defer(self.answer_message, client, msg, reply)
 
     # ------------------------------------------------------------------ feedback
 
     def on_reaction(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        reaction = translate.reaction_from_event(event)
+        reaction = translate.reaction_from_event(event, event_id=body.get("event_id"))
         if reaction is None or reaction.user.user_id == context.bot_user_id:
             return
         # Reactions on other people's messages are never votes; skip the database lookup.
         if event.get("item_user") and event.get("item_user") != context.bot_user_id:
             return
-        value = translate.vote_for_emoji(reaction.emoji, up=self.settings.slack_upvote_emoji,
-                                         down=self.settings.slack_downvote_emoji)
-        if value is None or not self._first_time(body.get("event_id")):
-            return
-        if reaction.added:
-            self.core.vote(user=reaction.user, value=value, signal="reaction",
-                           reply_ref=reaction.message_id)
-        else:
-            self.core.unvote(user=reaction.user, value=value, reply_ref=reaction.message_id)
+        self.core.on_reaction(reaction)
 
     def on_vote_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                        respond: Respond) -> None:

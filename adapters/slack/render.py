@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from bot.text import split_text as text_split
 from bot.types import Answer, Citation
 
 SECTION_LIMIT = 3000
@@ -33,7 +34,6 @@ SHARE = "lorebot_share"
 FEEDBACK_MODAL = "lorebot_feedback_modal"
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_CITATION = re.compile(r"\[\d{1,4}\]")
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
 
 
@@ -141,129 +141,13 @@ def to_mrkdwn(markdown: str) -> str:
 
 # --------------------------------------------------------------------------- splitting
 
-_LEVELS = [
-    re.compile(r"\n[ \t]*\n"),
-    re.compile(r"\n"),
-    re.compile(r"(?<=[.!?:;])[ \t]+(?=\S)"),
-    re.compile(r"[ \t]+"),
-]
-_JOINS = ["\n\n", "\n", " ", " "]
-
-
-def _safe_cut(text: str, limit: int) -> int:
-    """Where to cut ``text`` at most ``limit`` characters in, outside a citation or entity."""
-    cut = limit
-    for pattern in (_CITATION, _ENTITY):
-        for match in pattern.finditer(text, max(0, cut - 12), min(len(text), cut + 12)):
-            if match.start() < cut < match.end():
-                cut = match.start()
-    return cut if cut > 0 else limit
-
-
-def _hard_split(text: str, limit: int) -> list[str]:
-    pieces = []
-    while len(text) > limit:
-        cut = _safe_cut(text, limit)
-        pieces.append(text[:cut])
-        text = text[cut:]
-    if text:
-        pieces.append(text)
-    return pieces
-
-
-def _split_prose(text: str, limit: int, level: int = 0) -> list[tuple[str, str]]:
-    """``text`` as (piece, separator before it) pairs, each piece at most ``limit`` long."""
-    if len(text) <= limit:
-        return [(text, "")] if text.strip() else []
-    if level == len(_LEVELS):
-        return [(p, "") for p in _hard_split(text, limit)]
-    out: list[tuple[str, str]] = []
-    parts = [p for p in _LEVELS[level].split(text) if p.strip()]
-    for i, part in enumerate(parts):
-        sub = _split_prose(part, limit, level + 1)
-        if i > 0 and sub:
-            sub[0] = (sub[0][0], _JOINS[level])
-        out.extend(sub)
-    return out
-
-
-def _split_code(block: str, limit: int) -> list[tuple[str, str]]:
-    """A fenced block too long for one section: each part gets its own fences."""
-    body = block.split("\n")[1:-1]  # between the opening and the closing fence
-    room = limit - len("```\n\n```")
-    parts: list[tuple[str, str]] = []
-    current: list[str] = []
-    size = 0
-    lines: list[str] = []
-    for line in body:
-        lines.extend(_hard_split(line, room) if len(line) > room else [line])
-    for line in lines:
-        if current and size + len(line) + 1 > room:
-            parts.append(("```\n" + "\n".join(current) + "\n```", "\n" if parts else ""))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    if current or not parts:
-        parts.append(("```\n" + "\n".join(current) + "\n```", "\n" if parts else ""))
-    return parts
-
-
-def _segments(text: str) -> list[tuple[str, bool]]:
-    """Split mrkdwn into (segment, is_code_block) keeping fences with their block."""
-    segments: list[tuple[str, bool]] = []
-    prose: list[str] = []
-    code: list[str] | None = None
-    for line in text.split("\n"):
-        if code is None:
-            if _FENCE.match(line):
-                if prose:
-                    segments.append(("\n".join(prose), False))
-                    prose = []
-                code = [line]
-            else:
-                prose.append(line)
-        else:
-            code.append(line)
-            if _FENCE.match(line):
-                segments.append(("\n".join(code), True))
-                code = None
-    if code is not None:
-        code.append("```")
-        segments.append(("\n".join(code), True))
-    if prose:
-        segments.append(("\n".join(prose), False))
-    return segments
+# Slack mrkdwn tokens a cut must not fall inside: HTML entities and <url|label> links.
+_LINK_TOKEN = re.compile(r"<[^<>\n]{1,400}>")
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters at the most natural boundary.
-
-    Paragraphs are kept whole when they fit, then lines, sentences, words; a ``[n]`` citation
-    is never cut, and every piece has balanced code fences.
-    """
-    if limit < 40:
-        raise ValueError("limit must leave room for code fences")
-    atoms: list[tuple[str, str]] = []
-    for i, (segment, is_code) in enumerate(_segments(text.strip("\n"))):
-        parts = (
-            (_split_code(segment, limit) if len(segment) > limit else [(segment, "")])
-            if is_code else _split_prose(segment, limit)
-        )
-        if i > 0 and parts:
-            parts[0] = (parts[0][0], "\n")
-        atoms.extend(parts)
-    chunks: list[str] = []
-    current = ""
-    for piece, sep in atoms:
-        if current and len(current) + len(sep) + len(piece) <= limit:
-            current += sep + piece
-        else:
-            if current:
-                chunks.append(current)
-            current = piece
-    if current:
-        chunks.append(current)
-    return [c.strip("\n") for c in chunks if c.strip()]
+    """Slack pieces of at most ``limit`` characters (the shared splitter, :mod:`bot.text`)."""
+    return text_split(text, limit, unbreakable=(_ENTITY, _LINK_TOKEN))
 
 
 # --------------------------------------------------------------------------- sources

@@ -1,7 +1,8 @@
 """Slack payloads -> lorebot's neutral types. Pure functions: dicts in, dataclasses out.
 
-Nothing here calls Slack or the core, so every rule (which messages are questions, which
-reactions are votes, how mentions are cleaned) is testable without a network or a database.
+Nothing here calls Slack or the core, so every rule (which payloads are messages and
+reactions, how mentions are cleaned) is testable without a network or a database. Whether a
+message is for lorebot, and which emoji are votes, is the core's call (``bot/inbound.py``).
 """
 
 from __future__ import annotations
@@ -69,18 +70,6 @@ def limit_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, boo
     return text[: cut if cut > limit // 2 else limit].rstrip(), True
 
 
-_ACKS = {"thanks", "thank you", "thanks a lot", "many thanks", "thx", "ty", "ok", "okay", "k", "cool",
-         "great", "nice", "got it", "perfect", "awesome", "lgtm", "+1", "yes", "no", "sure", "done"}
-
-
-def is_acknowledgement(text: str) -> bool:
-    """"thanks!", "ok 👍", ":+1:" and the like: a reply in a thread that asks nothing."""
-    text = re.sub(r":[a-z0-9_+\-]+:", " ", text.lower())
-    text = re.sub(r"[^\w\s+']", " ", text)
-    text = " ".join(text.split())
-    return not text or text in _ACKS
-
-
 def is_from_bot(event: dict[str, Any], *, bot_user_id: str | None, bot_id: str | None) -> bool:
     return bool(
         event.get("bot_id") or event.get("subtype") == "bot_message"
@@ -125,6 +114,7 @@ def message_from_event(
         mentioned=event.get("type") == "app_mention" or mentions(raw, bot_user_id),
         from_bot=is_from_bot(event, bot_user_id=bot_user_id, bot_id=bot_id),
         event_id=event_id,
+        mention_event=event.get("type") == "app_mention",
     )
 
 
@@ -133,7 +123,7 @@ def normalise_emoji(name: str) -> str:
     return name.split("::", 1)[0].strip(":").lower()
 
 
-def reaction_from_event(event: dict[str, Any]) -> Reaction | None:
+def reaction_from_event(event: dict[str, Any], *, event_id: str | None = None) -> Reaction | None:
     """``reaction_added`` / ``reaction_removed`` on a message; None for files and the like."""
     item = event.get("item") or {}
     if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
@@ -147,17 +137,8 @@ def reaction_from_event(event: dict[str, Any]) -> Reaction | None:
         message_id=item["ts"],
         emoji=normalise_emoji(event["reaction"]),
         added=event.get("type") != "reaction_removed",
+        event_id=event_id,
     )
-
-
-def vote_for_emoji(emoji: str, *, up: list[str], down: list[str]) -> int | None:
-    """+1, -1, or None when the emoji is not a vote."""
-    emoji = normalise_emoji(emoji)
-    if emoji in {normalise_emoji(e) for e in up}:
-        return 1
-    if emoji in {normalise_emoji(e) for e in down}:
-        return -1
-    return None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""What a command handler gets: who ran it, where, the core, and a way to run long work."""
+"""What a command handler gets: who ran it, where, settings and database, a way to run long work."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.db.session import Database
@@ -14,42 +14,56 @@ from bot.types import Actor, ChannelRef
 
 if TYPE_CHECKING:
     from bot.admin.registry import Registry
-    from bot.core import LoreBot
 
 log = logging.getLogger(__name__)
 
-# Background commands of this process, so `lorebot admin` and shutdown can wait for them.
-_background: set[threading.Thread] = set()
-_background_lock = threading.Lock()
 
+class BackgroundJobs:
+    """Long admin commands running in worker threads, so shutdown and ``lorebot admin`` can
+    wait for them. One per router; whoever builds the router (serve, the CLI) drains it."""
 
-def wait_for_background(timeout: float | None = None) -> bool:
-    """Wait for running long commands; True if none is left."""
-    with _background_lock:
-        threads = list(_background)
-    for thread in threads:
-        thread.join(timeout)
-    with _background_lock:
-        return not any(t.is_alive() for t in _background)
+    def __init__(self) -> None:
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    def start(self, label: str, run: Callable[[], None]) -> None:
+        def tracked() -> None:
+            try:
+                run()
+            finally:
+                with self._lock:
+                    self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=tracked, name=f"admin:{label}", daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return sum(t.is_alive() for t in self._threads)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for running long commands; True if none is left."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+        return self.running == 0
 
 
 @dataclass
 class CommandContext:
-    core: LoreBot
+    settings: Settings
+    db: Database
     actor: Actor
     channel: ChannelRef
     notify: Callable[[str], None] | None
     registry: Registry | None = None
     # Records how a background command ended (the audit row of its start says "started").
     record_finish: Callable[[str], None] | None = None
-
-    @property
-    def settings(self) -> Settings:
-        return self.core.settings
-
-    @property
-    def db(self) -> Database:
-        return self.core.db
+    jobs: BackgroundJobs = field(default_factory=BackgroundJobs)
 
     def start(self, label: str, work: Callable[[], str]) -> str:
         """Run ``work`` in a worker thread and report its result through ``notify``.
@@ -77,12 +91,6 @@ class CommandContext:
                     log.info("background admin command finished: %s", message)
             except Exception:  # noqa: BLE001 - a chat post failing must not kill the worker
                 log.exception("could not report the end of a background admin command")
-            finally:
-                with _background_lock:
-                    _background.discard(threading.current_thread())
 
-        thread = threading.Thread(target=run, name=f"admin:{label}", daemon=True)
-        with _background_lock:
-            _background.add(thread)
-        thread.start()
+        self.jobs.start(label, run)
         return f"started {label}; I will report here when it is done"

@@ -9,18 +9,16 @@ from __future__ import annotations
 import logging
 import shlex
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from bot.admin.auth import is_admin
-from bot.admin.context import CommandContext
+from bot.admin.commands import correct, feedback, finetune, gaps, help, scope, sources, status
+from bot.admin.context import BackgroundJobs, CommandContext
 from bot.admin.registry import CommandSpec, Registry, UsageError
 from bot.db import audit
+from bot.db.session import Database
 from bot.logging import scrub
-from bot.settings import ConfigError
+from bot.settings import ConfigError, Settings
 from bot.types import Actor, ChannelRef, CommandResult
-
-if TYPE_CHECKING:
-    from bot.core import LoreBot
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +31,6 @@ REFUSAL = (
 
 
 def build_registry() -> Registry:
-    from bot.admin.commands import correct, feedback, finetune, gaps, help, scope, sources, status
-
     registry = Registry()
     for module in (help, status, sources, scope, gaps, feedback, correct, finetune):
         for spec in module.specs():
@@ -43,9 +39,14 @@ def build_registry() -> Registry:
 
 
 class CommandRouter:
-    def __init__(self, core: LoreBot, *, registry: Registry | None = None) -> None:
-        self.core = core
+    """Needs only settings and the database; ``jobs`` holds its long commands, for draining."""
+
+    def __init__(self, *, settings: Settings, db: Database, registry: Registry | None = None,
+                 jobs: BackgroundJobs | None = None) -> None:
+        self.settings = settings
+        self.db = db
         self.registry = registry or build_registry()
+        self.jobs = jobs or BackgroundJobs()
 
     def handle(
         self,
@@ -78,7 +79,7 @@ class CommandRouter:
             return self._finish(actor, channel, name, " ".join(words[1:]), allowed=True,
                                 result=CommandResult(message, ok=False))
         args_text = " ".join(shlex.quote(w) for w in rest)
-        allowed = spec.public or is_admin(self.core.settings, actor)
+        allowed = spec.public or is_admin(self.settings, actor)
         if not allowed:
             return self._finish(actor, channel, spec.name, args_text, allowed=False,
                                 result=CommandResult(REFUSAL.format(command=spec.name), ok=False))
@@ -93,8 +94,9 @@ class CommandRouter:
             self._audit(actor, channel, spec.name, args_text, allowed=True,
                         outcome=f"finished: {message}")
 
-        ctx = CommandContext(core=self.core, actor=actor, channel=channel, notify=notify,
-                             registry=self.registry, record_finish=record_finish)
+        ctx = CommandContext(settings=self.settings, db=self.db, actor=actor, channel=channel,
+                             notify=notify, registry=self.registry, record_finish=record_finish,
+                             jobs=self.jobs)
         try:
             parsed = spec.parse(rest)
             return CommandResult(spec.handler(ctx, parsed), private=not spec.public)
@@ -116,7 +118,7 @@ class CommandRouter:
     def _audit(self, actor: Actor, channel: ChannelRef, command: str, arguments: str, *,
                allowed: bool, outcome: str) -> None:
         try:
-            with self.core.db.session() as s:
+            with self.db.session() as s:
                 audit.record_command(session=s, platform=actor.platform, actor=actor.key,
                                      channel=channel.id, command=command,
                                      arguments=scrub(arguments), allowed=allowed,

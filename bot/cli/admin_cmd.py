@@ -44,7 +44,6 @@ def cli_actor() -> Actor:
 
 def run_admin(words: list[str]) -> int:
     """Send ``words`` to the router as the shell user; print the result; return an exit code."""
-    from bot.admin.context import wait_for_background
     from bot.core import LoreBot
 
     text = " ".join(shlex.quote(w) for w in words) if words else "help"
@@ -54,7 +53,7 @@ def run_admin(words: list[str]) -> int:
                               notify=typer.echo)
         typer.echo(result.text, err=not result.ok)
         # A long command answers "started"; the shell waits for its report before exiting.
-        wait_for_background()
+        core.wait_for_background()
     finally:
         core.close()
     return 0 if result.ok else 1

@@ -44,29 +44,31 @@ def version() -> None:
     typer.echo(f"lorebot {pkg_version('lorebot')}")
 
 
-def _register_optional_groups() -> None:
-    """Command groups added by later modules register themselves here."""
-    import importlib
+def _register_groups() -> None:
+    """Every command group, imported explicitly: a module that fails to import fails loudly."""
+    from bot.cli import (
+        admin_cmd,
+        ask_cmd,
+        chat_cmd,
+        demo_cmd,
+        embeddings_cmd,
+        eval_cmd,
+        finetune_cmd,
+        ingest_cmd,
+        serve_cmd,
+        sources_cmd,
+    )
 
-    for module, name in [
-        ("bot.cli.sources_cmd", "sources"),
-        ("bot.cli.ingest_cmd", None),
-        ("bot.cli.ask_cmd", None),
-        ("bot.cli.eval_cmd", "eval"),
-        ("bot.cli.admin_cmd", "admin"),
-        ("bot.cli.serve_cmd", None),
-        ("bot.cli.finetune_cmd", "finetune"),
-        ("bot.cli.embeddings_cmd", "embeddings"),
-        ("bot.cli.demo_cmd", None),
-        ("bot.cli.chat_cmd", None),
-    ]:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        mod.register(app) if name is None else app.add_typer(mod.app, name=name)
+    app.add_typer(sources_cmd.app, name="sources")
+    ingest_cmd.register(app)
+    ask_cmd.register(app)
+    app.add_typer(eval_cmd.app, name="eval")
+    app.add_typer(admin_cmd.app, name="admin")
+    serve_cmd.register(app)
+    app.add_typer(finetune_cmd.app, name="finetune")
+    app.add_typer(embeddings_cmd.app, name="embeddings")
+    demo_cmd.register(app)
+    chat_cmd.register(app)
 
 
-_register_optional_groups()
+_register_groups()

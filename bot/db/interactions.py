@@ -81,3 +81,21 @@ def abstained_queries(*, session: Session, limit: int = 20) -> list[Interaction]
 
 def get_interaction(*, session: Session, interaction_id: uuid.UUID) -> Interaction | None:
     return session.get(Interaction, interaction_id)
+
+
+def set_reply_ref(*, session: Session, interaction_id: uuid.UUID, reply_ref: str) -> None:
+    """Remember which platform message carries the answer, so reactions on it find it."""
+    from sqlalchemy import update
+
+    session.execute(update(Interaction).where(Interaction.id == interaction_id)
+                    .values(reply_ref=reply_ref))
+
+
+def answered_in_thread(*, session: Session, platform: str, channel: str, thread: str) -> bool:
+    """Has lorebot answered in this thread (asked in it, or its answer started it)?"""
+    from sqlalchemy import exists
+
+    return bool(session.execute(select(exists().where(
+        Interaction.platform == platform, Interaction.channel == channel,
+        or_(Interaction.thread == thread, Interaction.reply_ref == thread),
+    ))).scalar())

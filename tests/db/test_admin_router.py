@@ -238,8 +238,6 @@ def test_correct_feedback_stats_and_export(core, tmp_path):
 
 
 def test_long_command_answers_at_once_and_reports_through_notify(core, tmp_path):
-    from bot.admin.context import wait_for_background
-
     with core.db.session() as s:
         from bot.db.sources import create_source
 
@@ -248,23 +246,20 @@ def test_long_command_answers_at_once_and_reports_through_notify(core, tmp_path)
     said: list[str] = []
     r = core.command("sources reindex broken", actor=ADMIN, channel=GENERAL, notify=said.append)
     assert r.ok and r.text.startswith("started reindex of broken")
-    assert wait_for_background(60)
+    assert core.wait_for_background(60)
     assert len(said) == 1 and said[0].startswith("reindex finished: broken: failed"), said
     r = core.command("sources reindex", actor=ADMIN, channel=GENERAL)
     assert not r.ok and "give one source name, or --all" in r.text
 
 
 def test_finetune_commands_say_when_fine_tuning_is_missing(core, monkeypatch):
-    import importlib
+    import sys
 
-    real = importlib.import_module
+    import finetune
 
-    def no_finetune(name, *a, **k):
-        if name == "finetune.api":
-            raise ModuleNotFoundError("No module named 'finetune.api'", name="finetune.api")
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(importlib, "import_module", no_finetune)
+    # As if the package were not installed: importing finetune.api fails with ModuleNotFoundError.
+    monkeypatch.setitem(sys.modules, "finetune.api", None)
+    monkeypatch.delattr(finetune, "api", raising=False)
     r = core.command("finetune status", actor=ADMIN, channel=GENERAL)
     assert not r.ok and r.text.startswith("fine-tuning is not installed")
 
@@ -282,8 +277,6 @@ def test_unbalanced_quotes_and_smart_quotes(core):
 
 
 def test_finetune_commands_reach_the_fine_tuning_module(core):
-    from bot.admin.context import wait_for_background
-
     assert core.command("finetune list", actor=ADMIN, channel=GENERAL).text == (
         "no style model versions yet; run `finetune train`")
     status = core.command("finetune status", actor=ADMIN, channel=GENERAL)
@@ -291,7 +284,7 @@ def test_finetune_commands_reach_the_fine_tuning_module(core):
     said: list[str] = []
     r = core.command("finetune train", actor=ADMIN, channel=GENERAL, notify=said.append)
     assert r.ok and r.text.startswith("started finetune train")
-    assert wait_for_background(120)
+    assert core.wait_for_background(120)
     # no feedback at all: the run ends at once with a reason, reported where it was asked
     assert said and said[-1].startswith("finetune train failed:"), said
     refused = core.command("finetune activate v1", actor=MEMBER, channel=GENERAL)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.core import LoreBot
 from bot.db import scopes
 from bot.db.models import Feedback, Interaction
-from bot.types import Actor, ChannelRef
+from bot.types import Actor, ChannelRef, IncomingMessage, Reaction, Reply
 
 pytestmark = pytest.mark.db
 
@@ -88,6 +88,43 @@ def test_bot_thread_detection(settings, database) -> None:
     assert not core.is_bot_thread(platform="slack", channel="C1", thread="1800.0")
     core.attach_reply(interaction_id=iid, reply_ref="1900.1")
     assert core.is_bot_thread(platform="slack", channel="C1", thread="1900.1")
+
+
+def test_on_message_follow_ups_use_the_database_and_answer_once(settings, database) -> None:
+    """The real core's two database-backed inbound checks, for every platform alike."""
+    core = LoreBot(settings=settings, db=database)
+    _interaction(database, platform="discord", thread="T1")
+
+    def follow(text: str, event_id: str, thread: str = "T1") -> IncomingMessage:
+        return IncomingMessage(platform="discord", channel=ChannelRef("discord", "C1"),
+                               user=Actor("discord", "42"), text=text, message_id=event_id,
+                               thread_id=thread, event_id=event_id)
+
+    assert core.on_message(follow("and on Fridays?", "m1")) == Reply("answer", "and on Fridays?",
+                                                                     thread="T1")
+    assert core.on_message(follow("and on Fridays?", "m1")) is None  # a redelivery
+    assert core.on_message(follow("thanks!", "m2")) is None
+    assert core.on_message(follow("and on Fridays?", "m3", thread="T9")) is None  # not lorebot's
+
+
+def test_on_reaction_maps_emoji_from_settings_for_every_platform(settings, database) -> None:
+    core = LoreBot(settings=settings.model_copy(update={"discord_upvote_emoji": ["🚀"]}), db=database)
+    iid = _interaction(database, platform="discord")
+    core.attach_reply(interaction_id=iid, reply_ref="999")
+
+    def react(emoji: str, added: bool = True, event_id: str | None = None) -> Reaction:
+        return Reaction(platform="discord", channel=ChannelRef("discord", "C1"),
+                        user=Actor("discord", "42"), message_id="999", emoji=emoji, added=added,
+                        event_id=event_id)
+
+    assert not core.on_reaction(react("👍"))  # not a vote with these settings
+    assert core.on_reaction(react("🚀", event_id="E1"))
+    assert not core.on_reaction(react("🚀", event_id="E1"))  # a retried delivery
+    with database.session() as s:
+        assert s.execute(select(Feedback.value, Feedback.signal)).one() == (1, "reaction")
+    assert core.on_reaction(react("🚀", added=False))
+    with database.session() as s:
+        assert s.execute(select(Feedback)).scalars().all() == []
 
 
 def test_scope_resolution(settings, database) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import discord
 import discord.ext.test as dpytest
@@ -17,37 +16,11 @@ from adapters.discord.views import custom_id
 from bot.core import LoreBot
 from bot.db.models import Feedback, Interaction
 from bot.identity import user_hash
-from bot.types import Actor, Answer, ChannelRef, Citation, CommandResult
+from bot.types import Actor, ChannelRef, CommandResult
 from tests.discord_harness import discord_env  # noqa: F401 - the fixture
+from tests.helpers.answerers import RecordingAnswerer
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
-
-
-class RecordingAnswerer:
-    """Stands in for the answering service: a real Answer and a real interactions row."""
-
-    def __init__(self, database, text: str = "Deploys run from main at 14:00 UTC [1].") -> None:
-        self.database = database
-        self.text = text
-        self.calls: list[dict] = []
-        self.fail = False
-
-    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor) -> Answer:
-        self.calls.append({"question": question, "channel": channel, "thread": thread, "asker": asker})
-        if self.fail:
-            raise RuntimeError("model backend down")
-        with self.database.session() as s:
-            row = Interaction(platform=channel.platform, channel=channel.id, thread=thread,
-                              asker_hash="h", question=question, answer=self.text)
-            s.add(row)
-            s.flush()
-            iid = row.id
-        cite = Citation(marker=1, title="Deploying the API", uri="https://docs.example.org/deploy",
-                        heading="Deploying > Production", snippet="Production deploys...", score=0.8,
-                        chunk_id=1, document_id=1, collection="default",
-                        ingested_at=datetime(2026, 11, 1, tzinfo=UTC))
-        return Answer(text=self.text, citations=[cite], abstained=False, interaction_id=iid,
-                      question=question)
 
 
 @pytest.fixture
@@ -90,32 +63,6 @@ async def test_mention_is_answered_in_a_thread_on_the_message(env, answerer, dat
     assert row.reply_ref == str(reply.id)
 
 
-async def test_thread_follow_up_uses_the_thread_and_needs_no_mention(env, answerer) -> None:
-    question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
-                                     member=env.member)
-    await env.settle()
-    thread = env.guild.get_thread(question.id)
-    assert thread is not None
-    env.sent()
-    await dpytest.message("and how do I roll back?", channel=thread, member=env.member)
-    await env.settle()
-    follow = answerer.calls[-1]
-    assert len(answerer.calls) == 2
-    assert follow["question"] == "and how do I roll back?"
-    assert follow["thread"] == str(thread.id) and follow["channel"].id == str(env.channel.id)
-    replies = env.sent()
-    assert len(replies) == 1 and replies[0].channel.id == thread.id
-
-
-async def test_messages_without_a_mention_or_from_bots_are_ignored(env, answerer) -> None:
-    await dpytest.message("how do we deploy?", channel=env.channel, member=env.member)
-    other_bot = await env.add_member("SomeBot")
-    other_bot._user.bot = True
-    await dpytest.message(f"{env.mention()} hello from a bot", channel=env.channel, member=other_bot)
-    await env.settle()
-    assert answerer.calls == [] and env.sent() == []
-
-
 async def test_no_thread_permission_falls_back_to_a_reply(env, answerer, database) -> None:
     await env.deny_everyone("create_public_threads")
     question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
@@ -131,16 +78,6 @@ async def test_no_thread_permission_falls_back_to_a_reply(env, answerer, databas
     assert answerer.calls[0]["thread"] is None
     with database.session() as s:
         assert s.execute(select(Interaction.reply_ref)).scalar_one() == str(sent[0].id)
-
-
-async def test_answering_error_gets_an_apology_with_a_reference(env, answerer) -> None:
-    answerer.fail = True
-    await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel, member=env.member)
-    await env.settle()
-    sent = env.sent()
-    assert len(sent) == 1
-    assert "Sorry" in sent[0].content and "reference" in sent[0].content
-    assert not sent[0].embeds
 
 
 async def test_slash_ask_defers_then_answers_with_an_embed(env, answerer, database) -> None:
@@ -163,15 +100,6 @@ async def test_slash_ask_defers_then_answers_with_an_embed(env, answerer, databa
 def answerer_interaction(database) -> uuid.UUID:
     with database.session() as s:
         return s.execute(select(Interaction.id)).scalar_one()
-
-
-async def test_empty_ask_gets_an_ephemeral_usage_hint(env, answerer) -> None:
-    await env.slash("ask", [{"name": "question", "type": 3, "value": "   "}])
-    assert answerer.calls == []
-    [callback] = env.captured.callbacks
-    assert callback["type"] == 4  # an immediate message, not a defer
-    assert callback["data"]["flags"] & 64  # ephemeral
-    assert "/ask question:" in callback["data"]["content"]
 
 
 async def test_a_9000_character_answer_is_split_within_limits(env, answerer, database) -> None:
@@ -239,26 +167,6 @@ async def test_button_vote_is_recorded(env, answerer, database, settings) -> Non
         s.execute(delete(Interaction))
     await env.click(custom_id(1, iid), message_id=env.captured.followup_ids[0], member=voter)
     assert "no longer on record" in env.captured.callbacks[-1]["data"]["content"]
-
-
-async def test_direct_messages_are_answered_when_enabled(env, answerer) -> None:
-    dm = await env.member.create_dm()
-    await dpytest.message("how do we deploy?", channel=dm, member=env.member)
-    await env.settle()
-    [call] = answerer.calls
-    assert call["channel"].is_dm and call["channel"].id == str(dm.id) and call["thread"] is None
-    [reply] = env.sent()
-    assert reply.channel.id == dm.id and "14:00 UTC" in reply.embeds[0].description
-
-
-async def test_direct_messages_are_ignored_when_disabled(discord_env, settings, database, answerer) -> None:  # noqa: F811
-    s = settings.model_copy(update={"discord_answer_dms": False})
-    env = await discord_env(create_bot(s, LoreBot(settings=s, db=database, answerer=answerer)))
-    assert not env.bot.intents.dm_messages
-    dm = await env.member.create_dm()
-    await dpytest.message("how do we deploy?", channel=dm, member=env.member)
-    await env.settle()
-    assert answerer.calls == [] and env.sent() == []
 
 
 # --------------------------------------------------------------------------- /lore admin commands
@@ -353,21 +261,6 @@ async def test_unknown_subcommand_and_router_errors_get_a_clear_reply(
     assert "reference" in env.captured.followups[-1]["content"]
 
 
-async def test_commands_sync_per_guild_with_lore_hidden_behind_manage_server(
-        discord_env, settings, database, answerer) -> None:  # noqa: F811
-    s = settings.model_copy(update={"discord_guild_ids": [111222333444555666]})
-    env = await discord_env(create_bot(s, LoreBot(settings=s, db=database, answerer=answerer)))
-    [(guild_id, commands)] = env.captured.synced
-    assert guild_id == 111222333444555666
-    by_name = {c["name"]: c for c in commands}
-    assert set(by_name) == {"ask", "lore"}
-    assert by_name["lore"]["default_member_permissions"] == discord.Permissions(manage_guild=True).value
-    assert by_name["lore"]["dm_permission"] is False
-    assert by_name["ask"]["default_member_permissions"] is None
-    subs = {o["name"] for o in by_name["lore"]["options"]}
-    assert subs == {"sources", "reindex", "status", "gaps", "feedback", "scope", "finetune", "help"}
-
-
 # --------------------------------------------------------------------------- the real answering service
 
 
@@ -416,38 +309,3 @@ async def test_ask_and_thread_follow_up_with_the_real_answering_service(
     assert len(rows) == 2
 
 
-async def test_mention_without_a_question_gets_a_hint(env, answerer) -> None:
-    await dpytest.message(f"{env.mention()}   ", channel=env.channel, member=env.member)
-    await env.settle()
-    assert answerer.calls == []
-    [hint] = env.sent()
-    assert "Ask me a question" in hint.content
-
-
-async def test_other_threads_are_not_answered_without_a_mention(env, answerer) -> None:
-    from discord.ext.test import backend
-
-    starter = await dpytest.message("let's discuss lunch", channel=env.channel, member=env.member)
-    thread = await starter.create_thread(name="lunch")  # a thread lorebot did not answer in
-    await dpytest.message("pizza or sushi?", channel=thread, member=env.member)
-    await env.settle()
-    assert answerer.calls == []
-    # the same message delivered twice (gateway resume, two replicas) is answered once
-    await dpytest.message(f"{env.mention()} how do we deploy?", channel=thread, member=env.member)
-    await env.settle()
-    data = backend._cur_config.messages[thread.id][-1]
-    env.state.parse_message_create(data)
-    await env.settle()
-    assert len(answerer.calls) == 1 and answerer.calls[0]["thread"] == str(thread.id)
-    assert len([m for m in env.sent() if m.embeds]) == 1
-
-
-async def test_slash_ask_inside_a_thread_passes_the_thread(env, answerer) -> None:
-    question = await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel,
-                                     member=env.member)
-    await env.settle()
-    thread = env.guild.get_thread(question.id)
-    await env.slash("ask", [{"name": "question", "type": 3, "value": "and rollbacks?"}], channel=thread)
-    call = answerer.calls[-1]
-    assert call["thread"] == str(thread.id) and call["channel"].id == str(env.channel.id)
-    assert "embeds" in env.captured.followups[-1]

@@ -92,3 +92,58 @@ def test_torch_waits_passively_unless_told_otherwise() -> None:
                          env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "ACTIVE"
+
+
+PLATFORM_SDKS = {"slack_bolt", "slack_sdk", "discord"}
+# What a chat adapter may use of lorebot: the neutral types, the Core protocol, settings and
+# small pure helpers. Records (bot.db), answering and retrieval stay behind the Core facade.
+ADAPTER_MAY_IMPORT = {"bot.types", "bot.ports", "bot.settings", "bot.logging", "bot.text"}
+# The channel-history readers are knowledge sources (documents in, no chat), so they also
+# use the source interface of knowledge/.
+HISTORY_MAY_IMPORT = {"knowledge.sources.base", "knowledge.sources.channel_history",
+                      "knowledge.types"}
+
+
+def _modules(path: Path) -> set[str]:
+    """Every absolute module imported anywhere in the file (module level or in a function)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_the_core_never_imports_a_platform_sdk() -> None:
+    offenders = [f"{p.relative_to(ROOT).as_posix()} imports {m}"
+                 for p in (ROOT / "bot").rglob("*.py") for m in _modules(p)
+                 if m.split(".")[0] in PLATFORM_SDKS]
+    assert not offenders, offenders
+
+
+def test_adapters_reach_lorebot_only_through_types_the_core_protocol_and_settings() -> None:
+    offenders = []
+    for path in (ROOT / "adapters").rglob("*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        allowed = ADAPTER_MAY_IMPORT | (HISTORY_MAY_IMPORT if path.name == "history.py" else set())
+        for module in _modules(path):
+            if module.split(".")[0] in {"bot", "knowledge", "finetune"} and module not in allowed:
+                offenders.append(f"{rel} imports {module}")
+    assert not offenders, offenders
+
+
+def test_the_admin_router_does_not_import_the_core_facade() -> None:
+    """bot/admin needs only settings and the database: no circle with bot/core.py."""
+    offenders = [p.relative_to(ROOT).as_posix() for p in (ROOT / "bot" / "admin").rglob("*.py")
+                 if "bot.core" in _modules(p)]
+    assert not offenders, offenders
+
+
+def test_no_importlib_wiring_in_the_composition_code() -> None:
+    """Modules are imported by name so a broken one fails loudly, not skipped in silence."""
+    offenders = [p.relative_to(ROOT).as_posix()
+                 for p in [*(ROOT / "bot" / "admin").rglob("*.py"), ROOT / "bot" / "cli" / "main.py"]
+                 if "import_module" in p.read_text()]
+    assert not offenders, offenders

@@ -123,12 +123,6 @@ def test_abstained_answer_is_grey_and_plain_text_is_chunked() -> None:
     assert len(chunks) == 3 and all(len(c) <= 2000 for c in chunks)
 
 
-@pytest.mark.parametrize(("emoji", "value"), [("👍", 1), ("👍🏽", 1), ("✅", 1), ("👎", -1),
-                                              ("👎🏿", -1), ("🎉", None), ("thumbsup", None)])
-def test_vote_value(emoji: str, value: int | None) -> None:
-    assert translate.vote_value(emoji) == value
-
-
 def test_mentions_commands_and_thread_names() -> None:
     assert translate.strip_mentions("<@123> how  do I\n deploy? <@!123>", 123) == "how do I deploy?"
     assert translate.strip_mentions("<@999> hi", 123) == "<@999> hi"

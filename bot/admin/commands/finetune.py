@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from types import ModuleType
 
 from bot.admin.context import CommandContext
@@ -14,7 +13,10 @@ NOT_INSTALLED = "fine-tuning is not installed (the finetune package or its extra
 
 def _api() -> ModuleType:
     try:
-        return importlib.import_module("finetune.api")
+        # Imported on use: training needs torch/peft/trl, an optional extra.
+        from finetune import api
+
+        return api
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in {"finetune", "peft", "trl", "torch"}:
             raise LookupError(NOT_INSTALLED) from exc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +53,10 @@ def _remove(ctx: CommandContext, args: argparse.Namespace) -> str:
 
 
 def _pipeline() -> Any:
-    return importlib.import_module("knowledge.pipeline")
+    # Imported on use: the pipeline pulls in the embedding stack, which most commands never need.
+    from knowledge import pipeline
+
+    return pipeline
 
 
 def _count(result: Any) -> None:

@@ -1,0 +1,70 @@
+"""``Core``: the few calls a chat adapter makes into lorebot, as a Protocol.
+
+Adapters (Slack, Discord, the console) are typed against this, not against
+:class:`bot.core.LoreBot`, so their tests run on ``tests/helpers/fake_core.py`` with no
+database and no model, and an adapter cannot reach past the facade into records or retrieval.
+Every method is synchronous; async adapters call them through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from bot.types import (
+    Actor,
+    Answer,
+    ChannelRef,
+    CommandInfo,
+    CommandResult,
+    IncomingMessage,
+    Reaction,
+    Reply,
+    TextSink,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+@runtime_checkable
+class Core(Protocol):
+    def on_message(self, msg: IncomingMessage) -> Reply | None:
+        """The reply ``msg`` gets (None: not for lorebot, a thank-you, or a repeat delivery)."""
+        ...
+
+    def on_reaction(self, reaction: Reaction) -> bool:
+        """Count a vote emoji on an answer; True if a vote was recorded or removed."""
+        ...
+
+    def ask(self, question: str, *, channel: ChannelRef, asker: Actor,
+            thread: str | None = None, on_text: TextSink | None = None) -> Answer:
+        """The grounded answer; ``on_text`` receives its text as a model writes it (a draft
+        the returned answer replaces). Called from a worker thread by async adapters."""
+        ...
+
+    def attach_reply(self, *, interaction_id: uuid.UUID, reply_ref: str) -> None:
+        """Remember the platform message carrying an answer, so reactions on it count."""
+        ...
+
+    def vote(self, *, user: Actor, value: int, signal: str, interaction_id: uuid.UUID | None = None,
+             reply_ref: str | None = None, comment: str | None = None) -> bool: ...
+
+    def comment(self, *, user: Actor, interaction_id: uuid.UUID, text: str) -> bool: ...
+
+    def command(self, text: str, *, actor: Actor, channel: ChannelRef,
+                notify: Callable[[str], None] | None = None) -> CommandResult: ...
+
+    def commands(self) -> list[CommandInfo]:
+        """Every admin command, from the one registry: chat surfaces list these."""
+        ...
+
+
+def default_core(settings: Settings) -> Core:
+    """The real core for ``settings`` (opens the database, migrating it); for an adapter
+    started without one, e.g. ``create_bot()`` then ``bot.run``. Imported here, on use, so
+    adapters never import the composition modules themselves."""
+    from bot.core import LoreBot
+
+    return LoreBot.from_settings(settings)
