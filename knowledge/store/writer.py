@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from bot.db.models import Document as DocumentRow
 from knowledge.store._pg import raw_connection
+from knowledge.store.models import Document as DocumentRow
 
 COPY_COLUMNS = (
     "id", "document_id", "collection_id", "source_id", "ordinal", "text", "heading_path",
