@@ -380,9 +380,11 @@ class _Run:
         return getattr(source, "cursor", None)
 
     def _prepare(self, doc: Document, existing: tuple[int, str] | None) -> _Prepared | None:
-        from knowledge.cleaning import clean, skip_reason
+        from knowledge.cleaning import CleaningConfig, clean, skip_reason
+        from knowledge.redaction import RedactionConfig
 
-        cleaned, report = clean(doc, settings=self.settings)
+        cfg = CleaningConfig(RedactionConfig(self.settings.redact_emails, self.settings.redact_phones))
+        cleaned, report = clean(doc, config=cfg)
         reason = skip_reason(cleaned, report)
         if reason:
             raise _Skip(reason)

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.answering.abstention import ABSTAIN_TEXT, NO_SOURCES_TEXT, evidence, should_abstain
 from bot.answering.condense import condense
+from bot.configs import synthesizer_from_settings
 from bot.db import interactions as interactions_db
 from bot.db.scopes import allowed_collections
 from bot.db.session import Database
@@ -22,7 +23,7 @@ from bot.settings import Settings
 from bot.types import Actor, Answer, ChannelRef, Citation
 from knowledge.passages import Passage, build_passages
 from knowledge.store.search import SearchHit, chunk_count, existing_collections
-from knowledge.synthesis import Synthesizer, renumber, synthesizer_from_settings
+from knowledge.synthesis import Synthesizer, renumber
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,9 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from knowledge.sources.base import Source, SourceSpec
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from knowledge.sources.base import Source, SourceConfig, SourceSpec
 
 ENTRY_POINT_GROUP = "lorebot.sources"
 SourceFactory = Callable[[SourceSpec, Any], Source]
@@ -58,7 +55,7 @@ def known_kinds() -> list[str]:
     return sorted({*_builtin(), *_plugins()})
 
 
-def build_source(spec: SourceSpec, settings: Settings) -> Source:
+def build_source(spec: SourceSpec, settings: SourceConfig) -> Source:
     """The source object for ``spec`` (see the module docstring)."""
     kind = (spec.kind or "").strip().lower() or guess_kind(spec.location)
     builtin = _builtin()
