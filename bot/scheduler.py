@@ -347,7 +347,7 @@ class Scheduler:
     def maybe_retrain(self) -> Any:
         """Let the fine-tuning module retrain if enough new feedback came in (one replica)."""
         try:
-            from finetune import api
+            from bot import style as api
         except ImportError:
             return None
         if not hasattr(api, "maybe_retrain") or not self.settings.style_model_enabled:

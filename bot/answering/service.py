@@ -206,7 +206,7 @@ class AnsweringService:
         if not self.settings.style_model_enabled:
             return draft, None, None
         try:
-            from finetune.runtime import apply_style
+            from bot.style import apply_style
         except ImportError:
             return draft, None, None
         try:

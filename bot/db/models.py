@@ -1,7 +1,7 @@
 """The tables of lorebot, as typed SQLAlchemy 2.0 models.
 
 Only ``bot/db`` reads and writes these through the ORM. The tables the libraries alone use are
-declared there (``knowledge.store.models``, ``finetune.models``) on the same metadata and
+declared there (``knowledge.store.models``) on the same metadata and
 re-exported here, so Alembic and old imports see every table from this one module.
 """
 
@@ -29,7 +29,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from finetune.models import StyleModel
 from knowledge.store.base import Base, Timestamped
 from knowledge.store.models import (
     Chunk,
@@ -38,6 +37,7 @@ from knowledge.store.models import (
     EmbeddingCache,
     EmbeddingModel,
     Meta,
+    StyleModel,
     TermStat,
 )
 

@@ -1,5 +1,6 @@
 """The tables only the knowledge library reads and writes through the ORM: documents, chunks,
-the embedding cache, store facts, BM25 statistics and embedding model versions.
+the embedding cache, store facts, BM25 statistics, and the embedding and style model versions
+(``knowledge.store.model_registry``).
 
 They share ``knowledge.store.base.Base`` (one metadata) with the bot's tables, so one Alembic
 history covers both; ``documents.source_id`` refers to the bot's ``sources`` table by name only.
@@ -148,4 +149,17 @@ class EmbeddingModel(Timestamped, Base):
     dimension: Mapped[int] = mapped_column(Integer, nullable=False)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="candidate")
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StyleModel(Timestamped, Base):
+    __tablename__ = "style_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    base_model: Mapped[str] = mapped_column(Text, nullable=False)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="candidate")
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    scope: Mapped[str | None] = mapped_column(String(200))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,7 @@ NOT_INSTALLED = "fine-tuning is not installed (the finetune package or its extra
 
 def _api() -> ModuleType:
     try:
-        return importlib.import_module("finetune.api")
+        return importlib.import_module("bot.style")
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in {"finetune", "peft", "trl", "torch"}:
             raise LookupError(NOT_INSTALLED) from exc
