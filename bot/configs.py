@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.settings import Settings
 from knowledge.cleaning import CleaningConfig
+from knowledge.pipeline import PipelineConfig
 from knowledge.redaction import RedactionConfig
 from knowledge.synthesis import Synthesizer
 from knowledge.synthesis.factory import build_synthesizer
@@ -31,3 +32,9 @@ def llm_config(settings: Settings) -> LLMConfig:
 def synthesizer_from_settings(settings: Settings) -> Synthesizer:
     """The configured synthesizer (LLM_PROVIDER, ANSWER_MAX_SENTENCES)."""
     return build_synthesizer(llm_config(settings), max_sentences=settings.answer_max_sentences)
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    return PipelineConfig(chunk_size_tokens=settings.chunk_size_tokens,
+                          chunk_overlap_tokens=settings.chunk_overlap_tokens,
+                          cleaning=cleaning_config(settings))

@@ -193,10 +193,10 @@ def describe_source(*, db: Database, name: str, next_run: datetime | None = None
         errors = list(last.errors or [])[:max_errors] if last else []
         more = len(last.errors or []) - len(errors) if last else 0
     status = info.status
-    if status == "running":
-        from knowledge.pipeline import source_lock
+    if status == "running" and row is not None:
+        from bot.db.locks import source_lock
 
-        with source_lock(db, name) as free:
+        with source_lock(db, row.id) as free:
             if free:  # no process holds the ingest lock: the run it recorded was killed
                 status = f"interrupted (the last run did not finish; `lorebot ingest {name}` resumes)"
     if next_run is not None:

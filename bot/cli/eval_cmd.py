@@ -62,7 +62,7 @@ def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list
     import json
 
     from bot.db import sources as sources_db
-    from knowledge.pipeline import ingest_source
+    from bot.ingest import ingest_source
 
     path = Path(settings.lorebot_data_dir) / "eval" / f"{collection}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,7 @@ def run_retrieval_eval(
     embedder = embedder_from_settings(settings)
     docs = beir_documents(data)
     try:
-        from knowledge.pipeline import ingest_source
+        from bot.ingest import ingest_source
     except ImportError:  # a trimmed install without the ingestion pipeline
         ingest_source = None
     if loader not in ("pipeline", "minimal"):

@@ -15,10 +15,8 @@ from bot.db import stats
 from bot.schedules import describe
 
 
-def _sources_changed() -> None:
-    from bot.scheduler import notify_sources_changed
-
-    notify_sources_changed()
+def _sources_changed(ctx: CommandContext) -> None:
+    ctx.core.sources_changed()
 
 
 def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
@@ -40,7 +38,7 @@ def _add(ctx: CommandContext, args: argparse.Namespace) -> str:
     info = add_source(db=ctx.db, settings=ctx.settings, name=args.name, location=args.location,
                       kind=args.kind, collection=args.collection, every=args.every,
                       cron=args.cron)
-    _sources_changed()
+    _sources_changed(ctx)
     return (f"added source {info.name} [{info.kind}] into collection {info.collection}, "
             f"{_schedule_words(info.schedule)}; run `sources reindex {info.name}` to ingest it now")
 
@@ -49,12 +47,12 @@ def _remove(ctx: CommandContext, args: argparse.Namespace) -> str:
     from bot.sources import remove_source
 
     message = remove_source(db=ctx.db, name=args.name)
-    _sources_changed()
+    _sources_changed(ctx)
     return message
 
 
 def _pipeline() -> Any:
-    return importlib.import_module("knowledge.pipeline")
+    return importlib.import_module("bot.ingest")
 
 
 def _count(result: Any) -> None:
