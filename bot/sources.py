@@ -18,8 +18,8 @@ from bot import schedules
 from bot.db import sources as sources_db
 from bot.db.session import Database
 from bot.settings import Settings
+from knowledge.sources.registry import guess_kind, source_kinds
 
-KINDS = ("folder", "web", "git", "jsonl", "slack", "discord")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _WILDCARD = re.compile(r"[*?\[]")
 
@@ -42,31 +42,9 @@ class SourceInfo:
         return dict(self.__dict__)
 
 
-def _known_kinds() -> list[str]:
-    """Built-in kinds plus those plugins (Slack, Discord adapters) register."""
-    from knowledge.sources.registry import known_kinds
-
-    return sorted({*KINDS, *known_kinds()})
-
-
-def guess_kind(location: str) -> str:
-    """The kind a location most likely is, when ``--kind`` is not given."""
-    low = location.lower()
-    if low.startswith(("http://", "https://")):
-        return "web"
-    if low.startswith(("slack:", "discord:")):
-        return low.split(":", 1)[0]
-    path = Path(location).expanduser()
-    if path.suffix.lower() == ".jsonl":
-        return "jsonl"
-    if path.is_dir() and (path / ".git").exists():
-        return "git"
-    return "folder"
-
-
 def check_location(kind: str, location: str) -> str:
     """The location in stored form (local paths made absolute), or ValueError saying why not."""
-    known = _known_kinds()
+    known = source_kinds()
     if kind not in known:
         raise ValueError(f"unknown source kind {kind!r}; use one of: {', '.join(known)}")
     location = location.strip()

@@ -171,3 +171,11 @@ def recent_runs(*, session: Session, source_id: int | None = None, limit: int = 
 
 def get_run(*, session: Session, run_id: int) -> IngestRun | None:
     return session.get(IngestRun, run_id)
+
+
+def document_count_by_name(*, session: Session, name: str) -> int:
+    """Documents stored for the source called ``name`` (0 when there is no such source)."""
+    return int(session.execute(
+        select(func.count()).select_from(Document).join(Source, Source.id == Document.source_id)
+        .where(Source.name == name)
+    ).scalar_one())

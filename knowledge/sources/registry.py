@@ -52,7 +52,14 @@ def _plugins() -> dict[str, importlib.metadata.EntryPoint]:
 
 
 def known_kinds() -> list[str]:
+    """The kinds that can be built here now: built-in ones and installed plugins."""
     return sorted({*_builtin(), *_plugins()})
+
+
+def source_kinds() -> list[str]:
+    """Every kind a source may be registered as: built-in, installed plugins, and the chat
+    kinds (``slack``, ``discord``) whose adapters may run in another process or install."""
+    return sorted({*known_kinds(), *_PLUGIN_HINTS})
 
 
 def build_source(spec: SourceSpec, settings: SourceConfig) -> Source:
