@@ -1,7 +1,7 @@
 """What style-model training reads from the bot's tables: labelled interactions.
 
-The fine-tuning library never reads ``interactions``/``feedback`` itself: the bot passes these
-readers in (see ``bot.finetune_deps``). The ``style_models`` versions moved to the one model
+The fine-tuning library never reads ``interactions``/``feedback`` itself: ``bot.style`` passes
+this module as its feedback reader. The ``style_models`` versions moved to the one model
 registry, ``knowledge.store.model_registry``; re-exported here for old imports.
 """
 
