@@ -10,7 +10,8 @@ leaves the old space active. ``rollback`` switches back to the previous space, w
 is kept for exactly that.
 
 Ingestion writes only ``chunks.embedding``; after an ingest run, ``sync_active_space`` gives
-new chunks their vectors in the active space too (TODO(maintainer): call it from the pipeline).
+new chunks their vectors in the active space too (``bot.ingest`` calls it after a run that
+added or changed chunks).
 """
 
 from __future__ import annotations
