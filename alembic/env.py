@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from bot.db.migrate import compare_type, embedding_dimension_for
+from bot.db.migrate import compare_type
 from bot.db.models import Base
 
 config = context.config
@@ -39,6 +39,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if "embedding_dim" not in config.attributes:
+        from bot.runtime import embedding_dimension_for  # bot composes it: the model is a setting
+
         config.attributes["embedding_dim"] = embedding_dimension_for(None)
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,

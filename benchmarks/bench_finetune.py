@@ -26,9 +26,12 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.db.training import LabelledInteraction, Vote  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from finetune.dataset import build_examples  # noqa: E402
+from finetune.dataset import (  # noqa: E402
+    LabelledInteraction,
+    Vote,
+    build_examples,  # noqa: E402
+)
 from finetune.runtime import StyleRuntime  # noqa: E402
 from finetune.train import TrainConfig, train_style_model  # noqa: E402
 
@@ -93,12 +96,12 @@ def main() -> None:
     db: Any = None
 
     def run(runtime: StyleRuntime) -> tuple[list[float], int]:
-        runtime.apply(settings=settings, db=db, draft=drafts[0][1], question=drafts[0][0],
+        runtime.apply(enabled=settings.style_model_enabled, db=db, draft=drafts[0][1], question=drafts[0][0],
                       passages=drafts[0][2], channel=None)  # warm-up: model load, cache
         times, rejected = [], 0
         for question, draft, sources in drafts:
             t = time.perf_counter()
-            res = runtime.apply(settings=settings, db=db, draft=draft, question=question,
+            res = runtime.apply(enabled=settings.style_model_enabled, db=db, draft=draft, question=question,
                                 passages=sources, channel=None)
             times.append(time.perf_counter() - t)
             rejected += res.rejected is not None

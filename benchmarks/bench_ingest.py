@@ -67,11 +67,11 @@ def main() -> None:
 
     from sqlalchemy import text
 
+    from bot.ingest import ingest_source
     from bot.runtime import open_database
     from bot.settings import load_settings
     from bot.sources import add_source
     from knowledge.embeddings import Embedder
-    from knowledge.pipeline import ingest_source
 
     work = Path(tempfile.mkdtemp(prefix="lorebot-bench-ingest-"))
     os.chmod(work, 0o755)

@@ -57,17 +57,25 @@ class LoreBot:
         db: Database,
         answerer: Answerer | None = None,
         router: Router | None = None,
+        on_sources_changed: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self._answerer = answerer
         self._router = router
+        # Wired by the composer (``lorebot serve``: the scheduler rebuilds its jobs).
+        self._on_sources_changed = on_sources_changed
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None) -> LoreBot:
         from bot.runtime import open_for_serving
 
         return cls(settings=settings, db=db or open_for_serving(settings))
+
+    def sources_changed(self) -> None:
+        """A source was added or removed: tell whoever the composer wired (if anyone)."""
+        if self._on_sources_changed is not None:
+            self._on_sources_changed()
 
     # --- collaborators, built on first use so an adapter test can inject its own ---
     @property

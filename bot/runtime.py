@@ -11,6 +11,13 @@ from bot.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
+def embedding_dimension_for(settings: Settings | None = None) -> int:
+    """The vector dimension of the configured embedding model, which the migrations need."""
+    from knowledge.embeddings import model_dimension
+
+    return model_dimension((settings or get_settings()).embedding_model)
+
+
 def open_database(settings: Settings | None = None, *, run_migrations: bool = True) -> Database:
     """Connect to the configured database and bring its schema to head.
 
@@ -20,7 +27,7 @@ def open_database(settings: Settings | None = None, *, run_migrations: bool = Tr
     db = connect(settings)
     if run_migrations and not migrate.is_at_head(db.engine):
         log.info("migrating database to head", extra={"database": db.safe_url})
-        migrate.upgrade(db.url, embedding_dim=migrate.embedding_dimension_for(settings))
+        migrate.upgrade(db.url, embedding_dim=embedding_dimension_for(settings))
     return db
 
 

@@ -1,11 +1,12 @@
 """Scheduled work: re-ingesting sources, pruning old text, retraining the style model.
 
 Several ``lorebot serve`` replicas may share one database and each runs this scheduler.
-A scheduled ingest must still run once per due time, so every run (1) takes a Postgres
-advisory lock for its source, without waiting, and (2) under that lock re-reads when the
-source last ran and skips if it is not due: a replica that gets the lock just after another
-finished sees the fresh ``last_run_at`` and stands down. A killed process drops its
-connection, so its lock goes with it.
+A scheduled ingest must still run once per due time, so every run (1) takes the source's
+advisory lock (``bot.db.locks``, the same one a manual ingest takes), without waiting, and
+(2) under that lock re-reads when the source last ran and skips if it is not due: a replica
+that gets the lock just after another finished sees the fresh ``last_run_at`` and stands
+down. The ingest then runs under that one lock. A killed process drops its connection, so
+its lock goes with it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,29 +24,22 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Connection, text
 
 from bot import metrics
 from bot.db import stats
+from bot.db.locks import PRUNE_LOCK, RETRAIN_LOCK, advisory_lock, source_lock
 from bot.db.session import Database
 from bot.inflight import InFlight
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Two-key advisory locks: (LOCK_CLASS, source id) for ingests, (LOCK_CLASS, negative) for
-# maintenance. The two-key space never overlaps the one-key (bigint) space.
-LOCK_CLASS = 0x4C6F  # "Lo"
-PRUNE_LOCK = -1
-RETRAIN_LOCK = -2
 SYNC_JOB, PRUNE_JOB, RETRAIN_JOB = "lorebot:sync", "lorebot:prune", "lorebot:retrain"
 SOURCE_JOB_PREFIX = "source:"
 PROCESSED_EVENTS_KEEP = timedelta(days=2)
 
 Ingest = Callable[..., Any]
 
-_active: set[Scheduler] = set()
-_active_lock = threading.Lock()
 
 
 # --- when is a run due (pure; also used by `status` and `sources show`) ---
@@ -109,37 +103,6 @@ def is_due(schedule: str, last_run: datetime | None, *, now: datetime | None = N
     return next_due(schedule, last_run, now=now) - slack_for(schedule) <= now
 
 
-# --- locks ---
-
-@contextmanager
-def advisory_lock(db: Database, key: int) -> Iterator[bool]:
-    """Try the lock (LOCK_CLASS, key) on a connection of its own; yields whether we got it.
-
-    Autocommit, so a long ingest holds a lock but never a transaction open.
-    """
-    conn: Connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    got = False
-    try:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :k)"),
-                                {"c": LOCK_CLASS, "k": key}).scalar())
-        yield got
-    finally:
-        try:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:c, :k)"),
-                             {"c": LOCK_CLASS, "k": key})
-        finally:
-            conn.close()
-
-
-def notify_sources_changed() -> None:
-    """Rebuild the jobs of every scheduler running in this process (after sources add/remove)."""
-    with _active_lock:
-        schedulers = list(_active)
-    for scheduler in schedulers:
-        scheduler.refresh()
-
-
 class Scheduler:
     def __init__(
         self,
@@ -182,8 +145,6 @@ class Scheduler:
         self._aps.add_job(self.maybe_retrain, "interval", seconds=self.retrain_every_s,
                           id=RETRAIN_JOB, replace_existing=True, jitter=60 if self.jitter else None)
         self._aps.start(paused=paused)
-        with _active_lock:
-            _active.add(self)
         log.info("scheduler started", extra={"jobs": len(self._aps.get_jobs())})
 
     def shutdown(self, *, timeout_s: float = 10.0) -> bool:
@@ -192,8 +153,6 @@ class Scheduler:
         APScheduler's own ``shutdown(wait=True)`` waits while holding the job-store lock that
         a running job needs to reschedule itself, so the wait happens here instead.
         """
-        with _active_lock:
-            _active.discard(self)
         if not self._aps.running:
             return True
         self._aps.pause()
@@ -294,7 +253,7 @@ class Scheduler:
             log.exception("could not reschedule source %s", source_id)
 
     def _run_source(self, source_id: int, name: str, schedule: str) -> str:
-        with advisory_lock(self.db, source_id) as got:
+        with source_lock(self.db, source_id) as got:
             if not got:
                 return self._outcome(name, "busy")
             with self.db.session() as s:
@@ -310,16 +269,17 @@ class Scheduler:
             status = str(getattr(result, "status", "ok"))
             if status != "busy":
                 metrics.count_ingest(trigger="schedule", status=status, source=name)
-            if status == "busy":  # a manual reindex holds the pipeline's own lock
+            if status == "busy":
                 return self._outcome(name, "busy")
             return self._outcome(name, "ran")
 
     def ingest(self, name: str) -> Any:
+        """Ingest ``name``; the caller holds the source's lock (``lock_held``)."""
         ingest = self._ingest
         if ingest is None:
-            from knowledge.pipeline import ingest_source as ingest
+            from bot.ingest import ingest_source as ingest
         return ingest(db=self.db, settings=self.settings, name=name, trigger="schedule",
-                      embedder=self.embedder)
+                      embedder=self.embedder, lock_held=True)
 
     def _outcome(self, name: str, outcome: str) -> str:
         if outcome in ("busy", "not-due"):
@@ -347,7 +307,7 @@ class Scheduler:
     def maybe_retrain(self) -> Any:
         """Let the fine-tuning module retrain if enough new feedback came in (one replica)."""
         try:
-            from finetune import api
+            from bot import style as api
         except ImportError:
             return None
         if not hasattr(api, "maybe_retrain") or not self.settings.style_model_enabled:

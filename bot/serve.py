@@ -95,7 +95,8 @@ class Service:
         router = CommandRouter(settings=settings, db=db)
         self._drains.append(("admin commands", router.jobs.wait))
         core = ServedLoreBot(settings=settings, db=db, router=router,
-                             answerer=TrackedAnswerer(build_answerer, self.inflight))
+                             answerer=TrackedAnswerer(build_answerer, self.inflight),
+                             on_sources_changed=self._sources_changed)
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -111,6 +112,10 @@ class Service:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return 0
+
+    def _sources_changed(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.refresh()
 
     def _start_adapters(self, core: LoreBot) -> list[Any]:
         s = self.settings

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot import metrics
 from bot.db import migrate
-from bot.db.session import Database
+from bot.db.session import Database, ping
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +45,7 @@ class Readiness:
             found.append("database: not opened")
         else:
             try:
-                with self.db.engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                ping(self.db.engine)
                 if not migrate.is_at_head(self.db.engine):
                     found.append("database: schema is not at the latest migration; "
                                  "run `lorebot db upgrade`")

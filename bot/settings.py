@@ -16,11 +16,14 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from knowledge.errors import ConfigError as _LibraryConfigError
+
 _PLACEHOLDER = re.compile(r"(replace|change[-_ ]?me|your[-_]|example|placeholder|xxxx|\.\.\.)", re.I)
 
 
-class ConfigError(ValueError):
-    """A setting is missing or wrong; the message says which one and how to fix it."""
+# One class for the bot and the libraries: a library's configuration error (knowledge/finetune
+# never import the bot) is caught wherever the bot catches its own.
+ConfigError = _LibraryConfigError
 
 
 def _split_list(value: object) -> object:

@@ -18,8 +18,8 @@ from bot import schedules
 from bot.db import sources as sources_db
 from bot.db.session import Database
 from bot.settings import Settings
+from knowledge.sources.registry import guess_kind, source_kinds
 
-KINDS = ("folder", "web", "git", "jsonl", "slack", "discord")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _WILDCARD = re.compile(r"[*?\[]")
 
@@ -42,31 +42,9 @@ class SourceInfo:
         return dict(self.__dict__)
 
 
-def _known_kinds() -> list[str]:
-    """Built-in kinds plus those plugins (Slack, Discord adapters) register."""
-    from knowledge.sources.registry import known_kinds
-
-    return sorted({*KINDS, *known_kinds()})
-
-
-def guess_kind(location: str) -> str:
-    """The kind a location most likely is, when ``--kind`` is not given."""
-    low = location.lower()
-    if low.startswith(("http://", "https://")):
-        return "web"
-    if low.startswith(("slack:", "discord:")):
-        return low.split(":", 1)[0]
-    path = Path(location).expanduser()
-    if path.suffix.lower() == ".jsonl":
-        return "jsonl"
-    if path.is_dir() and (path / ".git").exists():
-        return "git"
-    return "folder"
-
-
 def check_location(kind: str, location: str) -> str:
     """The location in stored form (local paths made absolute), or ValueError saying why not."""
-    known = _known_kinds()
+    known = source_kinds()
     if kind not in known:
         raise ValueError(f"unknown source kind {kind!r}; use one of: {', '.join(known)}")
     location = location.strip()
@@ -193,10 +171,10 @@ def describe_source(*, db: Database, name: str, next_run: datetime | None = None
         errors = list(last.errors or [])[:max_errors] if last else []
         more = len(last.errors or []) - len(errors) if last else 0
     status = info.status
-    if status == "running":
-        from knowledge.pipeline import source_lock
+    if status == "running" and row is not None:
+        from bot.db.locks import source_lock
 
-        with source_lock(db, name) as free:
+        with source_lock(db, row.id) as free:
             if free:  # no process holds the ingest lock: the run it recorded was killed
                 status = f"interrupted (the last run did not finish; `lorebot ingest {name}` resumes)"
     if next_run is not None:

@@ -1,5 +1,6 @@
-"""What the CLI, the admin commands and the scheduler call: train, status, list, activate,
-rollback and maybe_retrain. Each takes settings and the database explicitly.
+"""Train, status, list, activate, rollback and maybe_retrain. Each takes the config, the
+database and (where it reads votes) a feedback reader explicitly; ``bot.style`` composes them from
+the bot's settings and records for the CLI, the admin commands and the scheduler.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.db import training as records
-from bot.db.session import Database
-from bot.settings import Settings
 from finetune import registry
+from finetune.config import FeedbackReader, StyleConfig
 from finetune.dataset import DatasetReport, build_examples, default_redactor
 from finetune.train import Notify, TrainConfig
+from knowledge.store import model_registry as records
+from knowledge.store.base import Database
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,11 @@ class TrainResult:
                 f"{m['model']['guard_pass_rate']:.0%} on {m['n']} examples. Loss plot: {self.plot}")
 
 
-def build_dataset(*, settings: Settings, db: Database) -> DatasetReport:
+def build_dataset(*, config: StyleConfig, db: Database, feedback: FeedbackReader) -> DatasetReport:
     with db.session() as s:
-        items = records.labelled_interactions(session=s)
-    return build_examples(items, redactor=default_redactor(emails=settings.redact_emails,
-                                                           phones=settings.redact_phones))
+        items = feedback.labelled_interactions(session=s)
+    return build_examples(items, redactor=default_redactor(emails=config.redaction.redact_emails,
+                                                           phones=config.redaction.redact_phones))
 
 
 def _check_enough(report: DatasetReport) -> None:
@@ -82,7 +83,8 @@ def _active_score(*, db: Database, report: DatasetReport) -> float | None:
     return registry.score(metrics)
 
 
-def train(*, settings: Settings, db: Database, base: str | None = None, epochs: int | None = None,
+def train(*, config: StyleConfig, db: Database, feedback: FeedbackReader, base: str | None = None,
+          epochs: int | None = None,
           lr: float | None = None, lora: bool | None = None, max_steps: int | None = None,
           notify: Notify | None = None, progress: bool | None = None) -> TrainResult:
     """Build the dataset, fine-tune, evaluate on the test split, register, and promote if it
@@ -92,17 +94,17 @@ def train(*, settings: Settings, db: Database, base: str | None = None, epochs: 
     from finetune.train import train_style_model
 
     say = notify or (lambda msg: None)
-    base = base or settings.style_base_model
+    base = base or config.base_model
     if base:
         check_base(base)
-    report = build_dataset(settings=settings, db=db)
+    report = build_dataset(config=config, db=db, feedback=feedback)
     _check_enough(report)
     say("dataset: " + report.describe().replace("\n", "; "))
     cfg = TrainConfig(base=base, epochs=epochs or 3, lr=lr,
                       lora=lora, max_steps=max_steps, progress=progress,
-                      kto_min_negatives=settings.style_kto_min_negatives)
+                      kto_min_negatives=config.kto_min_negatives)
     version = registry.new_version()
-    root = registry.models_dir(settings)
+    root = registry.models_dir(config)
     out_dir, work_dir = root / version, root / f".work-{version}"
     try:
         trained = train_style_model(report, out_dir=out_dir, version=version, cfg=cfg,
@@ -124,7 +126,7 @@ def train(*, settings: Settings, db: Database, base: str | None = None, epochs: 
     metrics["dataset"] = report.summary()
     registry.register(db=db, version=version, base=trained.base, path=out_dir, metrics=metrics)
     decision = registry.decide(metrics, active_score=_active_score(db=db, report=report),
-                               margin=settings.style_promotion_margin)
+                               margin=config.promotion_margin)
     if decision.promote:
         registry.activate(db=db, version=version)
         _invalidate()
@@ -142,12 +144,12 @@ def _invalidate() -> None:
     RUNTIME.invalidate()
 
 
-def status(*, settings: Settings, db: Database) -> str:
+def status(*, config: StyleConfig, db: Database, feedback: FeedbackReader) -> str:
     with db.session() as s:
         active = records.active_style_model(session=s)
         latest = records.latest_style_model(session=s)
         since = latest.created_at if latest else None
-        pending = records.count_labelled_since(session=s, since=since)
+        pending = feedback.count_labelled_since(session=s, since=since)
         lines = []
         if active is None:
             lines.append("no style model is active (answers are sent as drafted)")
@@ -159,8 +161,8 @@ def status(*, settings: Settings, db: Database) -> str:
         if latest is not None and (active is None or latest.id != active.id):
             lines.append(f"latest version: {latest.version} ({latest.status})")
     lines.append(f"{pending} labelled answers since the last training; retraining starts at "
-                 f"{settings.style_retrain_min_examples}")
-    if not settings.style_model_enabled:
+                 f"{config.retrain_min_examples}")
+    if not config.enabled:
         lines.append("STYLE_MODEL_ENABLED is false: the style model is not applied")
     return "\n".join(lines)
 
@@ -181,17 +183,18 @@ def rollback(*, db: Database) -> str:
     return message
 
 
-def maybe_retrain(*, settings: Settings, db: Database) -> TrainResult | None:
+def maybe_retrain(*, config: StyleConfig, db: Database, feedback: FeedbackReader
+                  ) -> TrainResult | None:
     """Train when enough new labelled answers came in since the last model; else None."""
     with db.session() as s:
         latest = records.latest_style_model(session=s)
-        pending = records.count_labelled_since(session=s, since=latest.created_at if latest else None)
-    if pending < settings.style_retrain_min_examples:
+        pending = feedback.count_labelled_since(session=s, since=latest.created_at if latest else None)
+    if pending < config.retrain_min_examples:
         log.debug("style retraining not due: %d of %d new labelled answers", pending,
-                  settings.style_retrain_min_examples)
+                  config.retrain_min_examples)
         return None
     try:
-        return train(settings=settings, db=db, progress=False)
+        return train(config=config, db=db, feedback=feedback, progress=False)
     except NoTrainingData as exc:
         log.info("style retraining skipped: %s", exc)
         return None

@@ -13,13 +13,36 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.db.training import LabelledInteraction
+
+# What the bot reads from its interactions/feedback tables and hands to the dataset builder.
+@dataclass(frozen=True)
+class Vote:
+    value: int
+    signal: str
+    correction: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LabelledInteraction:
+    """One answered question with every vote and correction people gave it."""
+
+    id: uuid.UUID
+    question: str
+    draft: str
+    answer: str
+    sources: list[str]
+    abstained: bool
+    votes: list[Vote] = field(default_factory=list)
+
 
 Label = Literal["good", "bad"]
 Split = Literal["train", "validation", "test"]

@@ -1,6 +1,6 @@
 """Style model versions: naming, where they live, the promotion gate, activate and rollback.
 
-Records are read and written through ``bot.db.training``; this module decides.
+Records are read and written through ``knowledge.store.model_registry``; this module decides.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.db import training as records
-from bot.db.session import Database
-from bot.settings import Settings
+from finetune.config import StyleConfig
+from knowledge.store import model_registry as records
+from knowledge.store.base import Database
 
 
-def models_dir(settings: Settings) -> Path:
-    return Path(settings.lorebot_data_dir) / "models" / "style"
+def models_dir(config: StyleConfig) -> Path:
+    return Path(config.data_dir) / "models" / "style"
 
 
 def new_version(now: datetime | None = None) -> str:

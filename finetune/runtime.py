@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.db.session import Database
-from bot.settings import Settings
 from finetune import guard, registry
+from knowledge.store.base import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +46,9 @@ def _default_loader(path: Path) -> RewriterLike:
     return Rewriter.load(path)
 
 
-_REJECTIONS: Any = None
-
-
-def count_rejection(reason: str) -> None:
-    """Count a rejection in the Prometheus registry that ``/metrics`` serves."""
-    global _REJECTIONS
-    try:
-        if _REJECTIONS is None:
-            from bot import metrics
-
-            _REJECTIONS = getattr(metrics, "STYLE_REJECTIONS", None)
-            if _REJECTIONS is None:
-                from prometheus_client import Counter
-
-                _REJECTIONS = Counter("lorebot_style_rejections",
-                                      "Style rewrites rejected by the guard (draft sent).",
-                                      ["reason"], registry=metrics.REGISTRY)
-        # A small fixed set of labels: "drops citation [2]" and "drops citation [5]" are one.
-        _REJECTIONS.labels(reason=re.sub(r"\s*\[.*$", "", reason.split(":")[0])[:60]).inc()
-    except Exception:  # metrics must never break an answer
-        log.debug("style rejection not counted", exc_info=True)
+def rejection_label(reason: str) -> str:
+    """A small fixed set of labels for counting: "drops citation [2]" and "[5]" are one."""
+    return re.sub(r"\s*\[.*$", "", reason.split(":")[0])[:60]
 
 
 class StyleRuntime:
@@ -125,9 +106,11 @@ class StyleRuntime:
                 self._models[version] = model
         return model
 
-    def apply(self, *, settings: Settings, db: Database, draft: str, question: str,
+    def apply(self, *, enabled: bool, db: Database, draft: str, question: str,
               passages: Sequence[str], channel: Any) -> StyleResult:
-        if not settings.style_model_enabled or not draft.strip():
+        """``enabled`` is STYLE_MODEL_ENABLED; a rejection's reason comes back in the result
+        (the caller counts it in its metrics)."""
+        if not enabled or not draft.strip():
             return StyleResult(draft, None, None)
         scope = f"{channel.platform}:{channel.id}" if channel is not None else None
         found = self._active_for(db, scope)
@@ -149,7 +132,6 @@ class StyleRuntime:
 
     def _reject(self, draft: str, version: str, reason: str) -> StyleResult:
         self.rejections += 1
-        count_rejection(reason)
         log.info("style rewrite rejected, draft sent", extra={"style_version": version,
                                                               "reason": reason})
         return StyleResult(draft, version, reason)
@@ -158,8 +140,8 @@ class StyleRuntime:
 RUNTIME = StyleRuntime()
 
 
-def apply_style(*, settings: Settings, db: Database, draft: str, question: str,
+def apply_style(*, enabled: bool, db: Database, draft: str, question: str,
                 passages: list[str], channel: Any) -> StyleResult:
     """The draft reshaped by the active style model, or the draft itself (see StyleResult)."""
-    return RUNTIME.apply(settings=settings, db=db, draft=draft, question=question,
+    return RUNTIME.apply(enabled=enabled, db=db, draft=draft, question=question,
                          passages=passages, channel=channel)

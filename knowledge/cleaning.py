@@ -2,7 +2,7 @@
 
 Contract for the pipeline:
 
-* ``clean(doc, *, settings) -> (Document, RedactionReport)`` returns a *new* Document (the input
+* ``clean(doc, *, config) -> (Document, RedactionReport)`` returns a *new* Document (the input
   is not changed) whose text is NFKC-normalised, has tidy whitespace, has no navigation/cookie
   boilerplate lines, and has every secret replaced by ``[REDACTED:<kind>]`` (e-mails and phone
   numbers too, if REDACT_EMAILS / REDACT_PHONES). The title is redacted the same way and a
@@ -18,13 +18,17 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
-from knowledge.redaction import PLACEHOLDER_RE, merge_reports, redact, redact_for
+from knowledge.redaction import PLACEHOLDER_RE, RedactionConfig, merge_reports, redact, redact_for
 from knowledge.types import Document, RedactionReport
 
-if TYPE_CHECKING:
-    from bot.settings import Settings
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    """What cleaning needs to know: today only which personal data to redact."""
+
+    redaction: RedactionConfig = field(default_factory=RedactionConfig)
 
 # Invisible characters that survive NFKC and split words for the tokenizer.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -131,14 +135,14 @@ def skip_reason(doc: Document, report: RedactionReport) -> str | None:
     return "no text left after cleaning (empty or only navigation/boilerplate)"
 
 
-def clean(doc: Document, *, settings: Settings) -> tuple[Document, RedactionReport]:
+def clean(doc: Document, *, config: CleaningConfig) -> tuple[Document, RedactionReport]:
     """The cleaned, redacted copy of ``doc`` and what was redacted (see module docstring)."""
     code = doc.mime == "text/x-code"
     text = normalise(doc.text, code=code)
     if not code:
         text = drop_boilerplate(text)
-    text, text_report = redact_for(text, settings)
-    title, title_report = redact_for(normalise(doc.title).replace("\n", " "), settings)
+    text, text_report = redact_for(text, config.redaction)
+    title, title_report = redact_for(normalise(doc.title).replace("\n", " "), config.redaction)
     uri, uri_report = redact(doc.uri, emails=False, phones=False)
     report = merge_reports(text_report, title_report, uri_report)
     metadata = dict(doc.metadata)

@@ -3,7 +3,7 @@
 Contract: ``redact(text, emails=..., phones=...) -> (text, RedactionReport)`` replaces each
 finding with a typed placeholder ``[REDACTED:<kind>]`` (a password inside a URL keeps the rest
 of the URL: ``scheme://user:[REDACTED]@host``) and counts findings per kind.
-:func:`redact_for` reads the e-mail/phone switches from ``Settings``.
+:func:`redact_for` takes the e-mail/phone switches as a :class:`RedactionConfig`.
 
 The patterns aim at things that are secrets by *shape* (token prefixes, key blocks, JWTs) or by
 *context* (``password = "..."`` with a random-looking value). Ordinary prose, version numbers,
@@ -16,12 +16,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from knowledge.types import RedactionReport
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 PLACEHOLDER_RE = re.compile(r"\[REDACTED(?::[a-z_]+)?\]")
 
@@ -231,9 +228,17 @@ def redact(text: str, *, emails: bool = True, phones: bool = True) -> tuple[str,
     return text, RedactionReport(counts=dict(counts))
 
 
-def redact_for(text: str, settings: Settings) -> tuple[str, RedactionReport]:
-    """:func:`redact` with REDACT_EMAILS / REDACT_PHONES taken from ``settings``."""
-    return redact(text, emails=settings.redact_emails, phones=settings.redact_phones)
+@dataclass(frozen=True)
+class RedactionConfig:
+    """Which personal data is redacted besides secrets (REDACT_EMAILS / REDACT_PHONES)."""
+
+    redact_emails: bool = True
+    redact_phones: bool = True
+
+
+def redact_for(text: str, config: RedactionConfig) -> tuple[str, RedactionReport]:
+    """:func:`redact` with the e-mail/phone switches taken from ``config``."""
+    return redact(text, emails=config.redact_emails, phones=config.redact_phones)
 
 
 def merge_reports(*reports: RedactionReport) -> RedactionReport:

@@ -119,7 +119,8 @@ class HybridRetriever(BaseRetriever):
     def _search(self, session: Session, query: str) -> tuple[list[SearchHit], float]:
         """Hits, and when the question's embedding was done (for the stage timings)."""
         if self._settings is not None:
-            from knowledge.adaptation.switch import active_spec, encoder_for
+            from knowledge.adaptation.encoder import encoder_for
+            from knowledge.store.active_space import active_spec
             from knowledge.store.spaces import search_space
 
             spec = active_spec(session=session, settings=self._settings)

@@ -1,4 +1,7 @@
-"""The stages of ingestion, named for what they hold: Document -> Chunk -> EmbeddedChunk."""
+"""What sources and the chunker produce: Document (or DocumentError) -> Chunk.
+
+The pipeline's own stage types (PreparedDocument -> EmbeddedDocument) are in ``knowledge.pipeline``.
+"""
 
 from __future__ import annotations
 
@@ -36,13 +39,6 @@ class Chunk:
     heading_path: str = ""
     token_count: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class EmbeddedChunk:
-    chunk: Chunk
-    text_hash: str
-    embedding: list[float]
 
 
 @dataclass

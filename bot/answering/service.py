@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.answering.abstention import ABSTAIN_TEXT, NO_SOURCES_TEXT, evidence, should_abstain
 from bot.answering.condense import condense
+from bot.configs import synthesizer_from_settings
 from bot.db import interactions as interactions_db
 from bot.db.scopes import allowed_collections
 from bot.db.session import Database
@@ -22,13 +23,7 @@ from bot.settings import Settings
 from bot.types import Actor, Answer, ChannelRef, Citation
 from knowledge.passages import Passage, build_passages
 from knowledge.store.search import SearchHit, chunk_count, existing_collections
-from knowledge.synthesis import (
-    StreamingSynthesizer,
-    Synthesizer,
-    TextSink,
-    renumber,
-    synthesizer_from_settings,
-)
+from knowledge.synthesis import StreamingSynthesizer, Synthesizer, TextSink, renumber
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +214,7 @@ class AnsweringService:
         if not self.settings.style_model_enabled:
             return draft, None, None
         try:
-            from finetune.runtime import apply_style
+            from bot.style import apply_style
         except ImportError:
             return draft, None, None
         try:

@@ -7,6 +7,7 @@ import typer
 from bot.cli.common import friendly_errors, settings
 from bot.db import migrate
 from bot.db.session import connect
+from bot.runtime import embedding_dimension_for
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -17,7 +18,7 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     """Migrate the database up to REVISION (default: head)."""
     s = settings()
     db = connect(s)
-    migrate.upgrade(db.url, embedding_dim=migrate.embedding_dimension_for(s), revision=revision)
+    migrate.upgrade(db.url, embedding_dim=embedding_dimension_for(s), revision=revision)
     typer.echo(f"database {db.safe_url} at {migrate.current_revision(db.engine)}")
 
 
@@ -27,7 +28,7 @@ def downgrade(revision: str = typer.Argument(..., help="Target revision, or 'bas
     """Migrate the database down to REVISION ('base' removes every lorebot table)."""
     s = settings()
     db = connect(s)
-    migrate.downgrade(db.url, embedding_dim=migrate.embedding_dimension_for(s), revision=revision)
+    migrate.downgrade(db.url, embedding_dim=embedding_dimension_for(s), revision=revision)
     typer.echo(f"database {db.safe_url} at {migrate.current_revision(db.engine) or 'base'}")
 
 

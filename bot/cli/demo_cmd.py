@@ -28,10 +28,10 @@ def register(app: typer.Typer) -> None:
         from adapters.console import render
         from bot import sources as sources_service
         from bot.db import sources as sources_db
+        from bot.ingest import ingest_source
         from bot.runtime import open_database
         from bot.settings import get_settings
         from bot.types import Actor, ChannelRef
-        from knowledge.pipeline import ingest_source
 
         settings = get_settings()
         typer.secho("1/3 database", bold=True)

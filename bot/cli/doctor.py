@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from sqlalchemy import text
 
 from bot.cli.common import settings
 from bot.db import migrate
-from bot.db.session import connect
+from bot.db.session import connect, server_versions
 from bot.settings import ConfigError
 
 _TOKENS = [
@@ -31,14 +30,7 @@ def doctor() -> None:
     try:
         db = connect(s)
         typer.echo(f"database      {ok}  {db.safe_url} ({'embedded' if db.embedded else 'DATABASE_URL'})")
-        with db.engine.connect() as conn:
-            pg = conn.execute(text("SHOW server_version")).scalar()
-            vec = conn.execute(
-                text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-            ).scalar()
-            avail = conn.execute(
-                text("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")
-            ).scalar()
+        pg, vec, avail = server_versions(db.engine)
         typer.echo(f"postgres      {ok}  {pg}")
         if vec:
             typer.echo(f"pgvector      {ok}  {vec}")

@@ -84,7 +84,8 @@ def adapt(
     try:
         report = run_adapt(database=db, settings=settings, beir_dir=str(from_dir) if from_dir else None,
                            split=split, from_feedback=from_feedback, config=cfg, version=version,
-                           base_model=base_model, tolerance=tolerance)
+                           base_model=base_model, tolerance=tolerance,
+                           voted_questions=_voted_questions)
         out = report.to_json()
         _activate_if_asked(out, settings, db, report, activate_after=activate_after, as_json=as_json)
     finally:
@@ -96,6 +97,13 @@ def adapt(
     typer.echo(f"split: {report.split}")
     _print_gate(report.gate.to_json())
     _print_next_step(report, activate_after=activate_after)
+
+
+def _voted_questions(session: Any) -> list[Any]:
+    """The bot's votes, for adaptation learning from feedback (the library never reads them)."""
+    from bot.db import embedding_training as records
+
+    return records.voted_questions(session=session)
 
 
 @app.command("list")
@@ -203,7 +211,7 @@ def reduce(
         report = create_reduced_space(
             database=db, settings=settings, pca=pca or None, halfvec=halfvec,
             truncate_to=truncate or None, beir_dir=str(from_dir) if from_dir else None, split=split,
-            from_feedback=from_feedback, tolerance=tolerance,
+            from_feedback=from_feedback, tolerance=tolerance, voted_questions=_voted_questions,
         )
         out: dict[str, Any] = report.__dict__.copy()
         _activate_if_asked(out, settings, db, report, activate_after=activate_after, as_json=as_json)

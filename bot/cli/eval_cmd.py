@@ -62,7 +62,7 @@ def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list
     import json
 
     from bot.db import sources as sources_db
-    from knowledge.pipeline import ingest_source
+    from bot.ingest import ingest_source
 
     path = Path(settings.lorebot_data_dir) / "eval" / f"{collection}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,8 +140,7 @@ def run_retrieval_eval(
     ``"minimal"`` writes one chunk per document (title + text), the usual BEIR setting.
     ``variants`` (``knowledge.adaptation.compare.Variant``) are measured side by side with
     the full vectors of the active space, for the vector and hybrid arms."""
-    from sqlalchemy import text
-
+    from bot.db import sources as sources_db
     from knowledge.embeddings import embedder_from_settings
     from knowledge.evaluation import beir_documents, load_beir, run_arms, write_corpus
     from knowledge.retriever import HybridRetriever
@@ -152,7 +151,7 @@ def run_retrieval_eval(
     embedder = embedder_from_settings(settings)
     docs = beir_documents(data)
     try:
-        from knowledge.pipeline import ingest_source
+        from bot.ingest import ingest_source
     except ImportError:  # a trimmed install without the ingestion pipeline
         ingest_source = None
     if loader not in ("pipeline", "minimal"):
@@ -162,9 +161,7 @@ def run_retrieval_eval(
                                        embedder=embedder, progress=progress)
     else:
         with db.session() as s:
-            have = s.execute(text(
-                "SELECT count(*) FROM documents d JOIN sources src ON src.id = d.source_id "
-                "WHERE src.name = :n"), {"n": collection}).scalar_one()
+            have = sources_db.document_count_by_name(session=s, name=collection)
         loaded = have != len(docs)
         if loaded:
             with db.session() as s:

@@ -28,7 +28,7 @@ def dataset(
                                                  "(default LOREBOT_DATA_DIR/datasets/style)."),
 ) -> None:
     """Build the training examples from voted and corrected answers and print the report."""
-    from finetune.api import build_dataset
+    from bot.style import build_dataset
     from finetune.dataset import write_jsonl
 
     s = settings()
@@ -60,7 +60,7 @@ def train(
     max_steps: int = typer.Option(None, "--max-steps", min=1, help="Stop after N steps."),
 ) -> None:
     """Fine-tune a style model, evaluate it on held-out answers, and promote it if it wins."""
-    from finetune import api
+    from bot import style as api
 
     db = _db()
     try:
@@ -76,7 +76,7 @@ def train(
 @friendly_errors
 def status() -> None:
     """The active style model and how much new feedback has come in since the last training."""
-    from finetune import api
+    from bot import style as api
 
     db = _db()
     try:
@@ -89,7 +89,7 @@ def status() -> None:
 @friendly_errors
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every style model version, newest first, with its test figures."""
-    from finetune import api
+    from bot import style as api
 
     db = _db()
     try:
@@ -113,7 +113,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 @friendly_errors
 def activate(version: str = typer.Argument(..., help="A version from `finetune list`.")) -> None:
     """Serve answers with this version (takes effect within seconds, no restart)."""
-    from finetune import api
+    from bot import style as api
 
     db = _db()
     try:
@@ -126,7 +126,7 @@ def activate(version: str = typer.Argument(..., help="A version from `finetune l
 @friendly_errors
 def rollback() -> None:
     """Go back to the previously active version (or to plain drafts if there was none)."""
-    from finetune import api
+    from bot import style as api
 
     db = _db()
     try:

@@ -23,8 +23,8 @@ def ingest(
         "(after changing EMBEDDING_MODEL); use with --all."),
 ) -> None:
     """Index new and changed documents of a source, drop deleted ones, and report the run."""
+    from bot.ingest import ingest_all, ingest_source
     from bot.runtime import open_database
-    from knowledge.pipeline import ingest_all, ingest_source
 
     if bool(name) == all_:
         raise ValueError("give a source NAME or --all (not both)")

@@ -1,30 +1,6 @@
-"""Declarative base and the timestamp columns every table carries."""
+"""The declarative base lives in ``knowledge.store.base`` (one metadata for every table, so the
+library's tables and the bot's share one Alembic history); re-exported for old imports."""
 
-from __future__ import annotations
+from knowledge.store.base import NAMING_CONVENTION, Base, Timestamped
 
-from datetime import datetime
-
-from sqlalchemy import DateTime, MetaData, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-# Stable constraint names keep Alembic's autogenerate and downgrades deterministic.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
+__all__ = ["NAMING_CONVENTION", "Base", "Timestamped"]

@@ -1,40 +1,43 @@
-"""Records behind embedding adaptation: voted questions, model versions, the active space.
+"""Voted questions for embedding adaptation, read from the bot's ``interactions`` (its ``cited``
+list holds ``{"chunk_id": ..., "score": ...}``) and ``feedback``.
 
-Voted questions are read from ``interactions`` (its ``cited`` list holds
-``{"chunk_id": ..., "score": ...}``) and ``feedback``. Model versions live in
-``embedding_models``; which vector space retrieval reads is one row in ``lorebot_meta``, so
-switching is a single committed update that every reader sees at once.
+Model versions and the active space moved to ``knowledge.store.model_registry`` (the one model
+registry); they are re-exported here for old imports.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import EmbeddingModel, Feedback, Interaction, Meta
+from bot.db.models import Feedback, Interaction
+from knowledge.adaptation.labels import VotedQuestion
+from knowledge.store.corpus import all_chunk_texts, chunk_texts_by_id
+from knowledge.store.model_registry import (
+    ACTIVE_KEY,
+    PREVIOUS_KEY,
+    active_version,
+    delete_meta,
+    get_embedding_model,
+    get_meta,
+    list_embedding_models,
+    lock_switch,
+    next_version,
+    register_embedding_model,
+    set_meta,
+    update_embedding_model,
+)
 
-ACTIVE_KEY = "embedding_space.active"
-PREVIOUS_KEY = "embedding_space.previous"
-
-
-@dataclass
-class VotedQuestion:
-    """One question with what its voted answers cited (grouped by the question's text)."""
-
-    key: str
-    question: str
-    positive_chunk_ids: list[int] = field(default_factory=list)
-    negative_chunk_ids: list[int] = field(default_factory=list)
-    positive_texts: list[str] = field(default_factory=list)
-    negative_texts: list[str] = field(default_factory=list)
-    interaction_ids: list[uuid.UUID] = field(default_factory=list)
+__all__ = [
+    "ACTIVE_KEY", "PREVIOUS_KEY", "VotedQuestion", "active_version", "all_chunk_texts",
+    "chunk_texts_by_id", "delete_meta", "get_embedding_model", "get_meta", "list_embedding_models",
+    "lock_switch", "next_version", "register_embedding_model", "set_meta", "update_embedding_model",
+    "voted_questions",
+]
 
 
 def _cited_ids(cited: Sequence[Any]) -> list[int]:
@@ -91,98 +94,3 @@ def voted_questions(*, session: Session, since: datetime | None = None) -> list[
         rec.negative_texts = [texts[c] for c in rec.negative_chunk_ids]
         out.append(rec)
     return out
-
-
-def chunk_texts_by_id(*, session: Session, chunk_ids: Sequence[int]) -> dict[int, str]:
-    if not chunk_ids:
-        return {}
-    rows = session.execute(
-        text("SELECT id, text FROM chunks WHERE id = ANY(:ids)"), {"ids": list(chunk_ids)}
-    ).all()
-    return {int(r[0]): r[1] for r in rows}
-
-
-# --- model versions ---------------------------------------------------------------------------
-def register_embedding_model(
-    *, session: Session, version: str, base_model: str, path: str, dimension: int,
-    metrics: dict[str, Any] | None = None, status: str = "candidate",
-) -> EmbeddingModel:
-    """Record a model version (or a reduced space of one); the version must be new."""
-    if get_embedding_model(session=session, version=version) is not None:
-        raise ValueError(f"embedding model version {version!r} already exists; pick another name")
-    row = EmbeddingModel(version=version, base_model=base_model, path=path, dimension=dimension,
-                         metrics=metrics or {}, status=status)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def get_embedding_model(*, session: Session, version: str) -> EmbeddingModel | None:
-    return session.execute(
-        select(EmbeddingModel).where(EmbeddingModel.version == version)
-    ).scalar_one_or_none()
-
-
-def list_embedding_models(*, session: Session) -> list[EmbeddingModel]:
-    return list(session.execute(select(EmbeddingModel).order_by(EmbeddingModel.id)).scalars())
-
-
-def update_embedding_model(
-    *, session: Session, version: str, status: str | None = None,
-    metrics: dict[str, Any] | None = None, activated: bool = False,
-) -> EmbeddingModel:
-    """Change a version's status and merge ``metrics`` into what it has."""
-    row = get_embedding_model(session=session, version=version)
-    if row is None:
-        raise ValueError(f"no embedding model version {version!r}; see `lorebot embeddings list`")
-    if status is not None:
-        row.status = status
-    if metrics:
-        row.metrics = {**(row.metrics or {}), **metrics}
-    if activated:
-        row.activated_at = datetime.now(UTC)
-    session.flush()
-    return row
-
-
-def next_version(*, session: Session, prefix: str = "adapted") -> str:
-    """``<prefix>-<n>`` with ``n`` one above any version that starts with the prefix."""
-    rows = session.execute(
-        select(EmbeddingModel.version).where(EmbeddingModel.version.like(f"{prefix}-%"))
-    ).scalars()
-    numbers = [int(v.rsplit("-", 1)[1]) for v in rows if v.rsplit("-", 1)[1].isdigit()]
-    return f"{prefix}-{max(numbers, default=0) + 1}"
-
-
-# --- which space is active --------------------------------------------------------------------
-def get_meta(*, session: Session, key: str) -> str | None:
-    return session.execute(select(Meta.value).where(Meta.key == key)).scalar_one_or_none()
-
-
-def set_meta(*, session: Session, key: str, value: str) -> None:
-    stmt = insert(Meta).values(key=key, value=value)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[Meta.key], set_={"value": stmt.excluded.value, "updated_at": func.now()}
-    ))
-
-
-def delete_meta(*, session: Session, key: str) -> None:
-    session.execute(delete(Meta).where(Meta.key == key))
-
-
-def active_version(*, session: Session) -> str | None:
-    """The version retrieval reads now; None means the original ``chunks.embedding`` column."""
-    return get_meta(session=session, key=ACTIVE_KEY)
-
-
-def lock_switch(*, session: Session) -> None:
-    """Serialise switch-overs (two admins activating at once) until the transaction ends."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('lorebot.embedding_switch'))"))
-
-
-def all_chunk_texts(*, session: Session, limit: int | None = None) -> dict[int, str]:
-    """Every chunk's text by id (the corpus questions are ranked over when evaluating)."""
-    sql = "SELECT id, text FROM chunks ORDER BY id"
-    if limit is not None:
-        sql += f" LIMIT {int(limit):d}"
-    return {int(r[0]): r[1] for r in session.execute(text(sql)).all()}

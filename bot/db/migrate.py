@@ -1,4 +1,8 @@
-"""Running Alembic from code: ``lorebot db ...``, start-up, and the tests."""
+"""Running Alembic from code: ``lorebot db ...``, start-up, and the tests.
+
+The vector columns' dimension is an argument (``embedding_dim``): the caller knows the model
+(``bot.runtime.embedding_dimension_for``), so this module needs nothing from the libraries.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,9 @@ from typing import Any
 
 from sqlalchemy import Engine, inspect
 
-from bot.settings import ConfigError, Settings
+from bot.settings import ConfigError
 
 ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
-
-
-def embedding_dimension_for(settings: Settings | None) -> int:
-    from bot.settings import get_settings
-    from knowledge.embeddings import model_dimension
-
-    return model_dimension((settings or get_settings()).embedding_model)
 
 
 def alembic_config(url: str, *, embedding_dim: int) -> Any:

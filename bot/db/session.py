@@ -82,3 +82,22 @@ def connect(settings: Settings, *, url: str | None = None) -> Database:
         ) from exc
     return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
                     embedded=embedded)
+
+
+def ping(engine: Engine) -> None:
+    """Raises unless the server answers a trivial query (readiness, start-up checks)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def server_versions(engine: Engine) -> tuple[str, str | None, str | None]:
+    """(PostgreSQL version, pgvector version created here, pgvector version available)."""
+    with engine.connect() as conn:
+        pg = conn.execute(text("SHOW server_version")).scalar()
+        created = conn.execute(
+            text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        ).scalar()
+        available = conn.execute(
+            text("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")
+        ).scalar()
+    return str(pg), created, available

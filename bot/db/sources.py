@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Chunk, Collection, Document, IngestRun, Source
+from knowledge.store.writer import DELETE_BATCH, delete_documents, document_hashes
 
-DELETE_BATCH = 500
+__all__ = ["DELETE_BATCH", "delete_documents", "document_hashes"]  # moved to knowledge.store.writer
 
 
 def get_or_create_collection(*, session: Session, name: str, description: str = "") -> Collection:
@@ -99,25 +100,6 @@ def delete_source(*, session: Session, name: str) -> dict[str, int] | None:
     return removed
 
 
-def delete_documents(*, session: Session, document_ids: list[int]) -> dict[str, int]:
-    """Delete these documents and their chunks (chunks first, explicitly, to count them)."""
-    if not document_ids:
-        return {"documents": 0, "chunks": 0}
-    chunks = session.execute(delete(Chunk).where(Chunk.document_id.in_(document_ids))).rowcount or 0
-    docs = session.execute(delete(Document).where(Document.id.in_(document_ids))).rowcount or 0
-    return {"documents": docs, "chunks": chunks}
-
-
-def document_hashes(*, session: Session, source_id: int) -> dict[str, tuple[int, str]]:
-    """external_id -> (document id, content hash) for every document of a source."""
-    rows = session.execute(
-        select(Document.external_id, Document.id, Document.content_hash).where(
-            Document.source_id == source_id
-        )
-    )
-    return {ext: (doc_id, digest) for ext, doc_id, digest in rows}
-
-
 def source_counts(*, session: Session, source_id: int) -> dict[str, int]:
     docs = session.execute(
         select(func.count()).select_from(Document).where(Document.source_id == source_id)
@@ -189,3 +171,11 @@ def recent_runs(*, session: Session, source_id: int | None = None, limit: int = 
 
 def get_run(*, session: Session, run_id: int) -> IngestRun | None:
     return session.get(IngestRun, run_id)
+
+
+def document_count_by_name(*, session: Session, name: str) -> int:
+    """Documents stored for the source called ``name`` (0 when there is no such source)."""
+    return int(session.execute(
+        select(func.count()).select_from(Document).join(Source, Source.id == Document.source_id)
+        .where(Source.name == name)
+    ).scalar_one())

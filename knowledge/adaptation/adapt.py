@@ -13,19 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.db import embedding_training as records
 from knowledge.adaptation import gate as gating
 from knowledge.adaptation import switch
+from knowledge.adaptation.labels import (
+    VotedQuestionsReader,
+    labelled_from_feedback,
+    split_queries,
+)
 from knowledge.adaptation.pairs import (
-    LabelledSet,
-    NoLabels,
     TrainingPair,
     load_beir,
     mine_hard_negatives,
     pairs_from_labelled,
-    stable_split,
 )
 from knowledge.adaptation.train import TrainConfig, train_embedding_model
+from knowledge.store import model_registry as records
 
 log = logging.getLogger(__name__)
 
@@ -46,56 +48,26 @@ class AdaptReport:
                 "source": self.source}
 
 
-def labelled_from_feedback(*, database: Any) -> tuple[LabelledSet, dict[str, list[str]]]:
-    """Voted questions as a labelled set over the stored chunks, plus 👎 citations per question."""
-    with database.session() as session:
-        voted = records.voted_questions(session=session)
-        corpus = records.all_chunk_texts(session=session)
-    usable = [v for v in voted if v.positive_chunk_ids]
-    if not usable:
-        raise NoLabels(
-            "no up-voted answers with cited sources yet: nothing to adapt from. Ask questions, "
-            "vote 👍 on good answers (👎 on bad ones), or pass a labelled set with --from DIR"
-        )
-    labelled = LabelledSet(
-        corpus={str(c): t for c, t in corpus.items()},
-        queries={v.key: v.question for v in usable},
-        qrels={v.key: {str(c): 1 for c in v.positive_chunk_ids} for v in usable},
-        name="feedback",
-    )
-    negatives = {v.key: [str(c) for c in v.negative_chunk_ids] for v in usable}
-    return labelled, negatives
-
-
-def split_queries(labelled: LabelledSet, *, validation_fraction: float = 0.2
-                  ) -> tuple[list[str], list[str], list[str]]:
-    """(train, dev, validation): validation is held out for the gate, dev for early stopping."""
-    train, val = stable_split(sorted(labelled.qrels), validation_fraction=validation_fraction)
-    if len(train) < 2 or not val:
-        raise NoLabels(
-            f"{len(labelled.qrels)} labelled question(s) are too few to train on and hold some "
-            "out for the gate; collect more (at least ~10 voted questions with cited sources)"
-        )
-    fit, dev = stable_split(train, validation_fraction=0.1, salt="lorebot-dev")
-    if len(fit) < 2:
-        fit, dev = train, []
-    return fit, dev, val
-
-
 def adapt(
     *, database: Any, settings: Any, beir_dir: str | None = None, split: str = "train",
     from_feedback: bool = False, config: TrainConfig | None = None, version: str | None = None,
     base_model: str | None = None, validation_fraction: float = 0.2, tolerance: float = 0.0,
-    hard_negatives: int = 1,
+    hard_negatives: int = 1, voted_questions: VotedQuestionsReader | None = None,
 ) -> AdaptReport:
+    """Train a candidate on labels from BEIR files or from votes (``from_feedback``: the votes
+    come from ``voted_questions(session)``, which the bot passes), gate it, register it."""
     if bool(beir_dir) == bool(from_feedback):
         raise ValueError("choose one label source: --from-feedback or --from DIR")
+    if from_feedback and voted_questions is None:
+        raise ValueError("learning from feedback needs a voted_questions reader")
     if beir_dir:
         labelled = load_beir(beir_dir, split=split)
         voted_negatives: dict[str, list[str]] = {}
         source = f"beir:{Path(beir_dir).name}/{split}"
     else:
-        labelled, voted_negatives = labelled_from_feedback(database=database)
+        assert voted_questions is not None
+        labelled, voted_negatives = labelled_from_feedback(database=database,
+                                                           voted_questions=voted_questions)
         source = "feedback"
     fit, dev, val = split_queries(labelled, validation_fraction=validation_fraction)
     with database.session() as session:

@@ -10,107 +10,16 @@ scratch tables are dropped afterwards, whatever happens.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from knowledge.adaptation.reduce import PCAProjection, fit_pca, to_half, truncate
+from knowledge.adaptation.vectors import Reducer, Variant
 from knowledge.evaluation import BeirData, evaluate_rankings
 from knowledge.store import spaces
 from knowledge.store.search import SearchParams
-
-_PART = re.compile(r"^(halfvec|pca(\d+)|trunc(\d+))$")
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One way to store the vectors: ``storage`` and an optional dimension reduction."""
-
-    storage: str = "vector"
-    pca: int | None = None
-    truncate: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.storage not in spaces.STORAGES:
-            raise ValueError(f"vector storage must be one of {', '.join(spaces.STORAGES)}")
-        if self.pca and self.truncate:
-            raise ValueError("choose PCA or truncation, not both")
-        for n in (self.pca, self.truncate):
-            if n is not None and n < 1:
-                raise ValueError("reduced dimensions must be at least 1")
-
-    @property
-    def name(self) -> str:
-        parts = [f"pca{self.pca}"] if self.pca else []
-        parts += [f"trunc{self.truncate}"] if self.truncate else []
-        parts += ["halfvec"] if self.storage == "halfvec" else []
-        return "+".join(parts) or "full"
-
-    @property
-    def is_full(self) -> bool:
-        return self.storage == "vector" and not self.pca and not self.truncate
-
-    @classmethod
-    def parse(cls, spec: str) -> Variant:
-        """``halfvec``, ``pca256``, ``trunc128``, or a ``+``-joined pair such as ``pca256+halfvec``."""
-        storage, pca, trunc = "vector", None, None
-        for part in filter(None, (p.strip().lower() for p in spec.split("+"))):
-            m = _PART.match(part)
-            if not m:
-                raise ValueError(f"unknown vector space {spec!r}: use halfvec, pcaN, truncN, "
-                                 "or two of them joined with + (e.g. pca256+halfvec)")
-            if part == "halfvec":
-                storage = "halfvec"
-            elif m.group(2):
-                pca = int(m.group(2))
-            else:
-                trunc = int(m.group(3))
-        return cls(storage=storage, pca=pca, truncate=trunc)
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> Variant:
-        """The reduction the settings ask for (``EMBEDDING_STORAGE``, ``EMBEDDING_DIMENSIONS``,
-        ``EMBEDDING_REDUCTION``); ``full`` when they ask for none."""
-        dims = int(settings.embedding_dimensions or 0) or None
-        method = settings.embedding_reduction
-        return cls(storage=settings.embedding_storage,
-                   pca=dims if method == "pca" else None,
-                   truncate=dims if method == "truncate" else None)
-
-
-@dataclass
-class Reducer:
-    """Turns full vectors into a variant's vectors (the PCA is fitted on the corpus)."""
-
-    variant: Variant
-    projection: PCAProjection | None = None
-
-    @classmethod
-    def fit(cls, variant: Variant, corpus: np.ndarray) -> Reducer:
-        if variant.pca:
-            if variant.pca >= corpus.shape[1]:
-                raise ValueError(f"PCA to {variant.pca} dimensions: the vectors only have "
-                                 f"{corpus.shape[1]}")
-            return cls(variant, fit_pca(corpus, variant.pca))
-        if variant.truncate and variant.truncate >= corpus.shape[1]:
-            raise ValueError(f"truncating to {variant.truncate}: the vectors only have {corpus.shape[1]}")
-        return cls(variant)
-
-    @property
-    def dimension(self) -> int | None:
-        return self.variant.pca or self.variant.truncate
-
-    def __call__(self, vectors: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        if self.projection is not None:
-            x = self.projection.apply(x)
-        elif self.variant.truncate:
-            x = truncate(x, self.variant.truncate)
-        return to_half(x) if self.variant.storage == "halfvec" else x
 
 
 def _scratch_space(variant: Variant, dimension: int) -> spaces.VectorSpace:

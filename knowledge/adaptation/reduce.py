@@ -1,8 +1,6 @@
-"""Smaller vectors: halfvec storage, PCA fitted on the corpus, Matryoshka-style truncation.
-
-Every reduction returns unit-length rows again, so cosine search works unchanged. A PCA
-projection is fitted on the corpus vectors (not the questions) and saved next to the space
-so a query is projected exactly like the chunks it is compared with.
+"""Making a smaller vector space: fit (PCA on the active space's stored vectors), gate on
+held-out labels, register. The vector math is ``knowledge.adaptation.vectors``; its names are
+re-exported here for old imports.
 """
 
 from __future__ import annotations
@@ -11,77 +9,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from knowledge.adaptation import gate as gating
+from knowledge.adaptation import switch
+from knowledge.adaptation.labels import VotedQuestionsReader, labelled_from_feedback, split_queries
+from knowledge.adaptation.pairs import load_beir
+from knowledge.adaptation.vectors import (
+    STORAGES,
+    PCAProjection,
+    Reducer,
+    Variant,
+    fit_pca,
+    to_half,
+    truncate,
+)
+from knowledge.store import model_registry as records
+from knowledge.store import spaces
 
-Storage = str  # "vector" (float32) or "halfvec" (float16)
-STORAGES = ("vector", "halfvec")
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def to_half(vectors: np.ndarray) -> np.ndarray:
-    """What halfvec storage keeps: each component rounded to float16 (then back, for numpy)."""
-    return vectors.astype(np.float16).astype(np.float32)
-
-
-def truncate(vectors: np.ndarray, dims: int) -> np.ndarray:
-    """The first ``dims`` components, re-normalised (sound for Matryoshka-trained models)."""
-    if not 1 <= dims <= vectors.shape[1]:
-        raise ValueError(f"cannot truncate {vectors.shape[1]}-dimensional vectors to {dims}")
-    return _unit(vectors[:, :dims])
-
-
-@dataclass
-class PCAProjection:
-    mean: np.ndarray  # (d,)
-    components: np.ndarray  # (k, d), rows orthonormal
-    explained_variance: float  # fraction of the corpus variance the k components keep
-
-    @property
-    def dims(self) -> int:
-        return int(self.components.shape[0])
-
-    def apply(self, vectors: np.ndarray) -> np.ndarray:
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        if vectors.shape[1] != self.components.shape[1]:
-            raise ValueError(
-                f"PCA was fitted on {self.components.shape[1]}-dimensional vectors, got "
-                f"{vectors.shape[1]}; refit it for this embedding model"
-            )
-        return _unit((vectors - self.mean) @ self.components.T)
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, mean=self.mean, components=self.components,
-                 explained_variance=np.array(self.explained_variance))
-        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
-
-    @classmethod
-    def load(cls, path: str | Path) -> PCAProjection:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"PCA projection {path} does not exist; run `lorebot embeddings reduce`")
-        data = np.load(path)
-        return cls(mean=data["mean"], components=data["components"],
-                   explained_variance=float(data["explained_variance"]))
-
-
-def fit_pca(vectors: np.ndarray, dims: int) -> PCAProjection:
-    """Principal components of the corpus vectors (SVD of the centred matrix)."""
-    vectors = np.asarray(vectors, dtype=np.float64)
-    n, d = vectors.shape
-    if not 1 <= dims < d:
-        raise ValueError(f"PCA dimensions must be between 1 and {d - 1}, got {dims}")
-    if n < dims:
-        raise ValueError(f"PCA to {dims} dimensions needs at least {dims} chunks; the corpus has {n}")
-    mean = vectors.mean(axis=0)
-    _, s, vt = np.linalg.svd(vectors - mean, full_matrices=False)
-    var = s**2
-    return PCAProjection(mean=mean.astype(np.float32), components=vt[:dims].astype(np.float32),
-                         explained_variance=float(var[:dims].sum() / var.sum()))
+__all__ = ["STORAGES", "PCAProjection", "ReduceReport", "create_reduced_space", "fit_pca", "to_half",
+           "truncate"]
 
 
 @dataclass
@@ -96,27 +41,21 @@ def create_reduced_space(
     *, database: Any, settings: Any, pca: int | None = None, halfvec: bool = False,
     truncate_to: int | None = None, beir_dir: str | None = None, split: str = "train",
     from_feedback: bool = False, tolerance: float = 0.0, version: str | None = None,
-    validation_fraction: float = 0.2,
+    validation_fraction: float = 0.2, voted_questions: VotedQuestionsReader | None = None,
 ) -> ReduceReport:
     """Fit (PCA on the active space's stored vectors), gate on held-out labels, register.
 
     Registering does not switch: ``lorebot embeddings activate VERSION`` fills the new table
     (projecting the stored vectors, no model run) and switches.
     """
-    from bot.db import embedding_training as records
-    from knowledge.adaptation import gate as gating
-    from knowledge.adaptation import switch
-    from knowledge.adaptation.adapt import labelled_from_feedback, split_queries
-    from knowledge.adaptation.compare import Reducer, Variant
-    from knowledge.adaptation.pairs import load_beir
-    from knowledge.store import spaces
-
     if not (pca or halfvec or truncate_to):
         raise ValueError("nothing to do: pass --pca N, --truncate N and/or --halfvec")
     if pca and truncate_to:
         raise ValueError("choose PCA or truncation, not both")
     if bool(beir_dir) == bool(from_feedback):
         raise ValueError("the gate needs held-out labels: pass --from DIR or --from-feedback")
+    if from_feedback and voted_questions is None:
+        raise ValueError("gating on feedback needs a voted_questions reader")
     db = database
     with db.session() as session:
         switch.ensure_base_registered(session=session, settings=settings)
@@ -157,7 +96,8 @@ def create_reduced_space(
         enc = switch.encoder_for(current, settings)
         docs = enc.encode([labelled.corpus[d] for d in doc_ids])
     else:
-        labelled, _ = labelled_from_feedback(database=database)
+        assert voted_questions is not None
+        labelled, _ = labelled_from_feedback(database=database, voted_questions=voted_questions)
         _, _, val = split_queries(labelled, validation_fraction=validation_fraction)
         enc = switch.encoder_for(current, settings)
         doc_ids, docs = [str(i) for i in ids], stored

@@ -10,7 +10,8 @@ leaves the old space active. ``rollback`` switches back to the previous space, w
 is kept for exactly that.
 
 Ingestion writes only ``chunks.embedding``; after an ingest run, ``sync_active_space`` gives
-new chunks their vectors in the active space too (TODO(maintainer): call it from the pipeline).
+new chunks their vectors in the active space too (``bot.ingest`` calls it after a run that
+added or changed chunks).
 """
 
 from __future__ import annotations
@@ -18,140 +19,40 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from bot.db import embedding_training as records
-from knowledge.adaptation.reduce import PCAProjection, truncate
+from knowledge.adaptation.encoder import SpaceEncoder, encoder_for, search_active
+from knowledge.store import model_registry as records
 from knowledge.store import spaces
-from knowledge.store.search import SearchHit, SearchParams
+from knowledge.store.active_space import (
+    BASE_VERSION,
+    SpaceSpec,
+    SwitchError,
+    active_spec,
+    base_spec,
+    ensure_base_registered,
+    spec_for,
+    spec_from_row,
+)
 from knowledge.store.spaces import VectorSpace
 
 log = logging.getLogger(__name__)
-BASE_VERSION = "base"
 
-
-class SwitchError(ValueError):
-    """A switch-over cannot happen; the message says why and what to do."""
+# Old import paths: the lookup lives in knowledge.store.active_space, encoding in .encoder.
+__all__ = [
+    "BASE_VERSION", "ReembedJob", "ReembedReport", "ReembedTooSlow", "SpaceEncoder", "SpaceSpec",
+    "SwitchError", "VectorSpace", "activate", "active_spec", "base_spec", "encoder_for",
+    "ensure_base_registered", "rollback", "search_active", "spec_for", "spec_from_row",
+    "sync_active_space",
+]
 
 
 class ReembedTooSlow(SwitchError):
     pass
-
-
-@dataclass(frozen=True)
-class SpaceSpec:
-    """A version's vector space and how to turn text into its vectors."""
-
-    space: VectorSpace
-    model_path: str
-    projection: str | None = None  # PCA .npz
-    truncate: int | None = None  # Matryoshka-style prefix length
-    source_version: str | None = None  # the space a reduction was derived from
-
-    def to_json(self) -> dict[str, Any]:
-        return {"table": self.space.table, "column": self.space.column,
-                "storage": self.space.storage, "dimension": self.space.dimension,
-                "model_path": self.model_path, "projection": self.projection,
-                "truncate": self.truncate, "source_version": self.source_version}
-
-
-def base_spec(settings: Any) -> SpaceSpec:
-    from knowledge.embeddings import model_dimension
-
-    dim = model_dimension(settings.embedding_model)
-    return SpaceSpec(space=VectorSpace(BASE_VERSION, dimension=dim), model_path=settings.embedding_model)
-
-
-def spec_from_row(row: Any) -> SpaceSpec:
-    info = (row.metrics or {}).get("space") or {}
-    table = info.get("table") or spaces.table_for(row.version)
-    return SpaceSpec(
-        space=VectorSpace(row.version, table=table, column=info.get("column", "embedding"),
-                          storage=info.get("storage", "vector"),
-                          dimension=int(info.get("dimension") or row.dimension)),
-        model_path=info.get("model_path") or row.path, projection=info.get("projection"),
-        truncate=info.get("truncate"), source_version=info.get("source_version"),
-    )
-
-
-def ensure_base_registered(*, session: Any, settings: Any) -> None:
-    """Give the original model its row, so it can be listed, compared and rolled back to."""
-    if records.get_embedding_model(session=session, version=BASE_VERSION) is None:
-        spec = base_spec(settings)
-        active = records.active_version(session=session) in (None, BASE_VERSION)
-        records.register_embedding_model(
-            session=session, version=BASE_VERSION, base_model=settings.embedding_model,
-            path=settings.embedding_model, dimension=spec.space.dimension,
-            metrics={"space": spec.to_json()}, status="active" if active else "retired",
-        )
-
-
-def spec_for(*, session: Any, settings: Any, version: str) -> SpaceSpec:
-    if version == BASE_VERSION:
-        return base_spec(settings)
-    row = records.get_embedding_model(session=session, version=version)
-    if row is None:
-        raise SwitchError(f"no embedding model version {version!r}; see `lorebot embeddings list`")
-    return spec_from_row(row)
-
-
-def active_spec(*, session: Any, settings: Any) -> SpaceSpec:
-    version = records.active_version(session=session)
-    return spec_for(session=session, settings=settings, version=version or BASE_VERSION)
-
-
-# --- turning text into a space's vectors -------------------------------------------------------
-class SpaceEncoder:
-    """The model of a space, followed by its projection; rows come out unit length."""
-
-    def __init__(self, spec: SpaceSpec, embedder: Any) -> None:
-        self.spec = spec
-        self.embedder = embedder
-        self.pca = PCAProjection.load(spec.projection) if spec.projection else None
-
-    def reduce(self, vectors: np.ndarray) -> np.ndarray:
-        if self.pca is not None:
-            return self.pca.apply(vectors)
-        if self.spec.truncate:
-            return truncate(vectors, int(self.spec.truncate))
-        return vectors
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return self.reduce(self.embedder.embed(list(texts)))
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
-
-
-def encoder_for(spec: SpaceSpec, settings: Any) -> SpaceEncoder:
-    from knowledge.embeddings import shared_embedder
-
-    # the configured model is embedder_from_settings' instance: one load per process
-    embedder = shared_embedder(spec.model_path, settings.embedding_batch_size,
-                               settings.embedding_max_tokens, settings.embedding_precision,
-                               settings.embedding_runtime)
-    return SpaceEncoder(spec, embedder)
-
-
-def search_active(
-    *, session: Any, settings: Any, params: SearchParams, query_text: str,
-    encoder_factory: Callable[[SpaceSpec, Any], SpaceEncoder] = encoder_for,
-) -> list[SearchHit]:
-    """Search the active space: its table and its model embed the question together.
-
-    The space is read in the same transaction as the search; the previous space's table is
-    never dropped by a switch, so a question that started before one still completes.
-    """
-    spec = active_spec(session=session, settings=settings)
-    vector = None
-    if params.mode != "keyword":
-        vector = encoder_factory(spec, settings).encode_query(query_text)
-    return spaces.search_space(session=session, space=spec.space, params=params,
-                               query_text=query_text, query_vector=vector)
 
 
 # --- re-embedding and switching -----------------------------------------------------------------

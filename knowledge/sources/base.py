@@ -20,6 +20,34 @@ from typing import Protocol
 from knowledge.types import Document, DocumentError
 
 
+class SourceConfig(Protocol):
+    """What the built-in sources read: size, time and page limits and the crawler's name.
+
+    A protocol, so whoever composes the sources may pass :class:`FetchConfig` or any object with
+    these fields (the bot passes its Settings, which plugin sources such as the Slack history
+    also read their tokens from).
+    """
+
+    @property
+    def ingest_max_file_mb(self) -> float: ...
+    @property
+    def ingest_http_timeout_s(self) -> float: ...
+    @property
+    def ingest_max_pages(self) -> int: ...
+    @property
+    def ingest_user_agent(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """A plain :class:`SourceConfig` (defaults as in the settings' defaults)."""
+
+    ingest_max_file_mb: float = 20.0
+    ingest_http_timeout_s: float = 15.0
+    ingest_max_pages: int = 500
+    ingest_user_agent: str = "lorebot/0.1 (+https://github.com/lorebot/lorebot)"
+
+
 class SourceUnavailable(RuntimeError):
     """The whole source cannot be read right now; the message says what to check."""
 

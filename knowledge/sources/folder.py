@@ -14,15 +14,11 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from knowledge.sources.base import SourceSpec, SourceUnavailable
+from knowledge.sources.base import SourceConfig, SourceSpec, SourceUnavailable
 from knowledge.sources.files import is_skipped_dir, load_file, mtime
 from knowledge.sources.readers import reader_for
 from knowledge.types import Document, DocumentError
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 _WILDCARD = re.compile(r"[*?\[]")
 
@@ -71,7 +67,7 @@ def as_utc(moment: datetime) -> datetime:
 
 
 class FolderSource:
-    def __init__(self, spec: SourceSpec, settings: Settings) -> None:
+    def __init__(self, spec: SourceSpec, settings: SourceConfig) -> None:
         self.spec = spec
         self.settings = settings
         self.root, self.pattern = split_location(spec.location)

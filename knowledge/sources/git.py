@@ -20,15 +20,12 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from knowledge.sources.base import SourceSpec, SourceUnavailable
+from knowledge.sources.base import SourceConfig, SourceSpec, SourceUnavailable
 from knowledge.sources.files import document_from_bytes, is_skipped_path, max_bytes, too_big_reason
 from knowledge.sources.readers import reader_for
 from knowledge.types import Document, DocumentError
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 _GIT_ENV = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
@@ -87,7 +84,7 @@ class BlobReader:
 
 
 class GitSource:
-    def __init__(self, spec: SourceSpec, settings: Settings) -> None:
+    def __init__(self, spec: SourceSpec, settings: SourceConfig) -> None:
         self.spec = spec
         self.settings = settings
         self.options = spec.options or {}

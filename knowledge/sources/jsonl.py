@@ -15,15 +15,12 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from knowledge.sources.base import SourceSpec, SourceUnavailable
+from knowledge.sources.base import SourceConfig, SourceSpec, SourceUnavailable
 from knowledge.sources.files import max_bytes
 from knowledge.sources.folder import as_utc
 from knowledge.types import Document, DocumentError
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 
 def _when(raw: object) -> datetime | None:
@@ -37,7 +34,7 @@ def _when(raw: object) -> datetime | None:
 
 
 class JsonlSource:
-    def __init__(self, spec: SourceSpec, settings: Settings) -> None:
+    def __init__(self, spec: SourceSpec, settings: SourceConfig) -> None:
         self.spec = spec
         self.settings = settings
         self.path = Path(spec.location).expanduser()

@@ -13,12 +13,9 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from knowledge.sources.base import Source, SourceSpec
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from knowledge.sources.base import Source, SourceConfig, SourceSpec
 
 ENTRY_POINT_GROUP = "lorebot.sources"
 SourceFactory = Callable[[SourceSpec, Any], Source]
@@ -55,10 +52,17 @@ def _plugins() -> dict[str, importlib.metadata.EntryPoint]:
 
 
 def known_kinds() -> list[str]:
+    """The kinds that can be built here now: built-in ones and installed plugins."""
     return sorted({*_builtin(), *_plugins()})
 
 
-def build_source(spec: SourceSpec, settings: Settings) -> Source:
+def source_kinds() -> list[str]:
+    """Every kind a source may be registered as: built-in, installed plugins, and the chat
+    kinds (``slack``, ``discord``) whose adapters may run in another process or install."""
+    return sorted({*known_kinds(), *_PLUGIN_HINTS})
+
+
+def build_source(spec: SourceSpec, settings: SourceConfig) -> Source:
     """The source object for ``spec`` (see the module docstring)."""
     kind = (spec.kind or "").strip().lower() or guess_kind(spec.location)
     builtin = _builtin()

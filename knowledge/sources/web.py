@@ -16,21 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urlsplit
 
 import httpx
 
-from knowledge.sources.base import SourceSpec
+from knowledge.sources.base import SourceConfig, SourceSpec
 from knowledge.sources.decoding import ReadError
 from knowledge.sources.folder import as_utc
 from knowledge.sources.http_fetch import Fetcher, FetchError, NotModified
 from knowledge.sources.readers import reader_for_mime
 from knowledge.sources.sitemap import SitemapEntry, SitemapError, is_sitemap_url, parse_sitemap
 from knowledge.types import Document, DocumentError
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 MAX_SITEMAPS = 1000
 
@@ -56,7 +52,7 @@ def normalise_url(url: str) -> str:
 
 
 class WebSource:
-    def __init__(self, spec: SourceSpec, settings: Settings, *,
+    def __init__(self, spec: SourceSpec, settings: SourceConfig, *,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.spec = spec
         self.settings = settings

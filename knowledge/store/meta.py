@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from bot.db.models import Meta
-from bot.settings import ConfigError
+from knowledge.errors import ConfigError
+from knowledge.store.models import Meta
 
 MODEL_KEY = "embedding_model"
 DIMENSION_KEY = "embedding_dimension"

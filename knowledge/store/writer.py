@@ -13,12 +13,17 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from bot.db.models import Document as DocumentRow
 from knowledge.store._pg import raw_connection
+from knowledge.store.models import Chunk as ChunkTable
+from knowledge.store.models import Document as DocumentRow
+
+# The chunks table carries an HNSW index, where one huge DELETE sets off long index maintenance,
+# so documents are deleted in batches of this many.
+DELETE_BATCH = 500
 
 COPY_COLUMNS = (
     "id", "document_id", "collection_id", "source_id", "ordinal", "text", "heading_path",
@@ -170,3 +175,29 @@ def ensure_vector_index(*, session: Session) -> None:
 
 def has_vector_index(*, session: Session) -> bool:
     return session.execute(text("SELECT to_regclass(:n)"), {"n": VECTOR_INDEX}).scalar() is not None
+
+
+def delete_documents(*, session: Session, document_ids: list[int]) -> dict[str, int]:
+    """Delete these documents and their chunks (chunks first, explicitly, to count them)."""
+    if not document_ids:
+        return {"documents": 0, "chunks": 0}
+    chunks = session.execute(delete(ChunkTable).where(ChunkTable.document_id.in_(document_ids))).rowcount or 0
+    docs = session.execute(delete(DocumentRow).where(DocumentRow.id.in_(document_ids))).rowcount or 0
+    return {"documents": docs, "chunks": chunks}
+
+
+def document_hashes(*, session: Session, source_id: int) -> dict[str, tuple[int, str]]:
+    """external_id -> (document id, content hash) for every document of a source."""
+    rows = session.execute(
+        select(DocumentRow.external_id, DocumentRow.id, DocumentRow.content_hash).where(
+            DocumentRow.source_id == source_id
+        )
+    )
+    return {ext: (doc_id, digest) for ext, doc_id, digest in rows}
+
+
+def other_sources_have_chunks(*, session: Session, source_id: int) -> bool:
+    """Whether any source but this one has stored chunks (whose vectors a re-embed did not touch)."""
+    return bool(session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM chunks WHERE source_id <> :s)"), {"s": source_id}
+    ).scalar())

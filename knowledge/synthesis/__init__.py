@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from knowledge.passages import Passage
 
@@ -79,14 +79,3 @@ def renumber(text: str, count: int) -> tuple[str, list[int]]:
     out = MARKER.sub(sub, text)
     out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)
     return re.sub(r"[ \t]{2,}", " ", out).strip(), order
-
-
-def synthesizer_from_settings(settings: Any) -> Synthesizer:
-    from knowledge.synthesis.extractive import ExtractiveSynthesizer
-
-    extractive = ExtractiveSynthesizer(max_sentences=settings.answer_max_sentences)
-    if settings.llm_provider == "extractive":
-        return extractive
-    from knowledge.synthesis.llm import LLMSynthesizer
-
-    return LLMSynthesizer.from_settings(settings, fallback=extractive)

@@ -13,8 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from knowledge.errors import ConfigError
 from knowledge.passages import Passage
 from knowledge.synthesis import SynthesisResult, Synthesizer, TextSink, cited_markers
 
@@ -79,40 +81,48 @@ def _drop_invalid(text: str, count: int) -> str:
     return re.sub(r"[ \t]{2,}", " ", out).strip()
 
 
-def make_llm(settings: Any) -> Any:
-    """The LlamaIndex LLM for ``settings.llm_provider`` (imported only when configured)."""
-    provider = settings.llm_provider
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+@dataclass(frozen=True)
+class LLMConfig:
+    """Which language model writes answers: LLM_PROVIDER, LLM_MODEL, LLM_API_KEY, LLM_API_BASE,
+    LLM_TIMEOUT_S as plain values (the bot builds it from its settings)."""
+
+    provider: str
+    model: str
+    api_key: str | None = None
+    api_base: str | None = None
+    timeout_s: float = 30.0
+
+
+def make_llm(config: LLMConfig) -> Any:
+    """The LlamaIndex LLM for ``config.provider`` (imported only when configured)."""
+    provider = config.provider
+    key = config.api_key or None
     if provider == "openai":
         if not key:
-            from bot.settings import ConfigError
-
             raise ConfigError("LLM_PROVIDER=openai needs LLM_API_KEY; or use LLM_PROVIDER=extractive")
         from llama_index.llms.openai import OpenAI
 
-        kw: dict[str, Any] = {"api_base": settings.llm_api_base} if settings.llm_api_base else {}
-        return OpenAI(model=settings.llm_model, api_key=key, timeout=settings.llm_timeout_s,
+        kw: dict[str, Any] = {"api_base": config.api_base} if config.api_base else {}
+        return OpenAI(model=config.model, api_key=key, timeout=config.timeout_s,
                       max_retries=1, temperature=0.0, **kw)
     if provider == "openai_compatible":
-        if not settings.llm_api_base:
-            from bot.settings import ConfigError
-
+        if not config.api_base:
             raise ConfigError("LLM_PROVIDER=openai_compatible needs LLM_API_BASE, e.g. "
                               "http://localhost:8000/v1")
         from llama_index.llms.openai_like import OpenAILike
 
-        return OpenAILike(model=settings.llm_model, api_base=settings.llm_api_base,
+        return OpenAILike(model=config.model, api_base=config.api_base,
                           api_key=key or "not-needed", is_chat_model=True,
-                          timeout=settings.llm_timeout_s, max_retries=0, temperature=0.0,
+                          timeout=config.timeout_s, max_retries=0, temperature=0.0,
                           context_window=8192)
     if provider == "ollama":
         from llama_index.llms.ollama import Ollama
 
-        return Ollama(model=settings.llm_model,
-                      base_url=settings.llm_api_base or "http://localhost:11434",
-                      request_timeout=settings.llm_timeout_s, temperature=0.0)
+        return Ollama(model=config.model,
+                      base_url=config.api_base or "http://localhost:11434",
+                      request_timeout=config.timeout_s, temperature=0.0)
     if provider == "local":
-        return LocalTransformersLLM(settings.llm_model)
+        return LocalTransformersLLM(config.model)
     raise ValueError(f"unknown LLM_PROVIDER {provider!r}")
 
 
@@ -123,8 +133,6 @@ class LocalTransformersLLM:
         from pathlib import Path
 
         if not Path(path).expanduser().is_dir():
-            from bot.settings import ConfigError
-
             raise ConfigError(f"LLM_PROVIDER=local needs LLM_MODEL to be a model folder; {path} "
                               "is not one")
         import torch
@@ -165,9 +173,9 @@ class LLMSynthesizer:
         self.fallback = fallback
 
     @classmethod
-    def from_settings(cls, settings: Any, *, fallback: Synthesizer) -> LLMSynthesizer:
-        return cls(llm=make_llm(settings), provider=settings.llm_provider,
-                   model=settings.llm_model, fallback=fallback)
+    def from_config(cls, config: LLMConfig, *, fallback: Synthesizer) -> LLMSynthesizer:
+        return cls(llm=make_llm(config), provider=config.provider, model=config.model,
+                   fallback=fallback)
 
     def generate(self, system: str, user: str) -> str:
         if isinstance(self.llm, LocalTransformersLLM):

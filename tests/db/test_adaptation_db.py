@@ -26,6 +26,10 @@ from knowledge.store.search import SearchParams
 
 pytestmark = pytest.mark.db
 
+
+def _voted(session):
+    return records.voted_questions(session=session)
+
 TOPICS = [
     ("Rotating deploy keys", "Deploy keys are rotated every 90 days with the vault CLI.",
      "how often do we rotate deploy keys"),
@@ -128,7 +132,7 @@ def test_pairs_from_votes(settings, database, beir) -> None:
     positives = [p for p in pairs if p.query_id == rec.key]
     assert len(positives) == 2 and all(p.negatives == (TOPICS[4][0] + "\n" + TOPICS[4][1],)
                                        for p in positives)
-    labelled, negatives = labelled_from_feedback(database=database)
+    labelled, negatives = labelled_from_feedback(database=database, voted_questions=_voted)
     assert set(labelled.qrels) == {rec.key}
     assert labelled.qrels[rec.key] == {str(ids["d0"]): 1, str(ids["d1"]): 1}
     assert negatives[rec.key] == [str(ids["d4"])] and len(labelled.corpus) == len(TOPICS)
@@ -136,7 +140,7 @@ def test_pairs_from_votes(settings, database, beir) -> None:
 
 def test_no_labels_yet_is_a_clear_message(settings, database, monkeypatch, tmp_path) -> None:
     with pytest.raises(NoLabels, match="vote"):
-        labelled_from_feedback(database=database)
+        labelled_from_feedback(database=database, voted_questions=_voted)
     from typer.testing import CliRunner
 
     from bot.cli.embeddings_cmd import app

@@ -255,11 +255,15 @@ def test_long_command_answers_at_once_and_reports_through_notify(core, tmp_path)
 def test_finetune_commands_say_when_fine_tuning_is_missing(core, monkeypatch):
     import sys
 
+    import bot
     import finetune
 
-    # As if the package were not installed: importing finetune.api fails with ModuleNotFoundError.
+    # As if the package were not installed: importing finetune.api fails with
+    # ModuleNotFoundError, and so does the bot's composition of it (bot.style imports it).
     monkeypatch.setitem(sys.modules, "finetune.api", None)
     monkeypatch.delattr(finetune, "api", raising=False)
+    monkeypatch.setitem(sys.modules, "bot.style", None)
+    monkeypatch.delattr(bot, "style", raising=False)
     r = core.command("finetune status", actor=ADMIN, channel=GENERAL)
     assert not r.ok and r.text.startswith("fine-tuning is not installed")
 

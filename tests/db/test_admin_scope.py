@@ -35,7 +35,7 @@ def core(settings, database, tmp_path):
         r = bot.command(f"sources add {name} {folder} --collection {name.split('-')[0]}",
                         actor=SLACK_ADMIN, channel=ChannelRef("slack", "CADMIN"))
         assert r.ok, r.text
-        from knowledge.pipeline import ingest_source
+        from bot.ingest import ingest_source
 
         assert ingest_source(db=database, settings=s, name=name).status == "ok"
     return bot

@@ -165,9 +165,9 @@ def test_style_hook_is_applied_and_guarded(kb, settings, monkeypatch):
         return types.SimpleNamespace(text="Sure! " + draft, version="s1", rejected=None)
 
     calls_mode = ["ok"]
-    fake = types.ModuleType("finetune.runtime")
+    fake = types.ModuleType("bot.style")
     fake.apply_style = apply_style
-    monkeypatch.setitem(sys.modules, "finetune.runtime", fake)
+    monkeypatch.setitem(sys.modules, "bot.style", fake)
     svc = AnsweringService.from_settings(settings, kb)
     q = "How do I roll back a bad deploy?"
     a = svc.answer(q, channel=CHAN, thread=None, asker=ASKER)

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from bot import style as api
 from bot.db import training as records
 from bot.db.feedback import add_correction, upsert_vote
 from bot.db.interactions import save_interaction
 from bot.db.models import Interaction
+from bot.style import apply_style
 from bot.types import Actor, ChannelRef
-from finetune import api
 from finetune.dataset import split_for, write_jsonl
-from finetune.runtime import RUNTIME, StyleRuntime, apply_style
+from finetune.runtime import RUNTIME, StyleRuntime
 
 NS = uuid.UUID("6f1c2b1e-0000-4000-8000-000000000008")
 TOPICS = [
@@ -208,7 +209,7 @@ def test_runtime_uses_a_passing_rewrite_and_rejects_a_failing_one(settings, data
     loaded = {"v-good": _Suffix(" Hope this helps!"), "v-bad": _Suffix(" Call Bob at 555.")}
     runtime = StyleRuntime(loader=lambda path: loaded[path.name], refresh_s=0)
     draft = "Deploys run from the ops repository [1]."
-    kwargs = dict(settings=settings, db=database, draft=draft, question="How?",
+    kwargs = dict(enabled=settings.style_model_enabled, db=database, draft=draft, question="How?",
                   passages=["ops repository"], channel=ChannelRef("slack", "C1"))
 
     api.activate(db=database, version="v-good")
@@ -230,7 +231,7 @@ def test_runtime_rechecks_the_registry_only_every_few_seconds(settings, database
     now = [100.0]
     runtime = StyleRuntime(loader=lambda path: _Suffix(" Thanks."), refresh_s=3.0,
                            clock=lambda: now[0])
-    kwargs = dict(settings=settings, db=database, draft="Use the form [1].", question="q",
+    kwargs = dict(enabled=settings.style_model_enabled, db=database, draft="Use the form [1].", question="q",
                   passages=[], channel=None)
     assert runtime.apply(**kwargs).version is None  # nothing active yet; now cached
     with database.session() as s:
@@ -330,7 +331,7 @@ def test_a_failed_load_is_reported_until_the_folder_is_repaired(settings, databa
         return _Suffix(" Thanks.")
 
     runtime = StyleRuntime(loader=loader, refresh_s=0)
-    kwargs = dict(settings=settings, db=database, draft="Use the form [1].", question="q",
+    kwargs = dict(enabled=settings.style_model_enabled, db=database, draft="Use the form [1].", question="q",
                   passages=[], channel=None)
     for _ in range(2):  # the broken folder is not re-read on every answer
         res = runtime.apply(**kwargs)

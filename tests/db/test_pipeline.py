@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import sources as sources_db
+from bot.db.locks import source_lock
+from bot.ingest import ingest_source
 from knowledge.embeddings import embedder_from_settings
-from knowledge.pipeline import ingest_source, source_lock
 from knowledge.store import meta
 from knowledge.types import Document, DocumentError
 
@@ -252,7 +253,9 @@ def test_embedding_failure_in_one_document_spares_the_others(database, settings,
 def test_advisory_lock_refuses_a_concurrent_ingest(database, settings, embedder, add_mem_source):
     add_mem_source()
     src = MemorySource({"a.md": _body("alpha")})
-    with source_lock(database, "mem") as held:
+    with database.session() as s:
+        source_id = sources_db.get_source(session=s, name="mem").id
+    with source_lock(database, source_id) as held:
         assert held
         busy = run(database, settings, embedder, src)
     assert busy.status == "busy" and busy.run_id is None
@@ -362,6 +365,7 @@ import os, signal, sys
 sys.path.insert(0, sys.argv[3])
 from bot.db.session import connect
 from bot.settings import load_settings
+from bot import ingest
 from knowledge import pipeline
 from knowledge.embeddings import embedder_from_settings
 from tests.db.test_pipeline import MemorySource, _body
@@ -382,8 +386,8 @@ class KillingEmbedder:
         return inner.embed(texts)
 
 docs = {f"d{i}.md": _body(f"topic{i}") + "\nRevised after the audit.\n" for i in range(5)}
-pipeline.ingest_source(db=db, settings=settings, name="mem", embedder=KillingEmbedder(),
-                       source_factory=lambda spec, st: MemorySource(docs))
+ingest.ingest_source(db=db, settings=settings, name="mem", embedder=KillingEmbedder(),
+                     source_factory=lambda spec, st: MemorySource(docs))
 '''
 
 

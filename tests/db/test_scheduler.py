@@ -10,17 +10,17 @@ import pytest
 from scheduler_replica import HashEmbedder
 from sqlalchemy import select, text, update
 
+from bot.core import LoreBot
 from bot.db import events as events_db
 from bot.db import feedback as feedback_db
 from bot.db import interactions as interactions_db
 from bot.db import sources as sources_db
+from bot.db.locks import LOCK_CLASS
 from bot.db.models import Chunk, IngestRun, Interaction, ProcessedEvent
 from bot.scheduler import (
-    LOCK_CLASS,
     Scheduler,
     is_due,
     next_due,
-    notify_sources_changed,
     slack_for,
 )
 from bot.types import Actor
@@ -94,7 +94,8 @@ def test_one_job_per_scheduled_source_rebuilt_when_sources_change(scheduler, dat
     with database.session() as s:
         sources_db.delete_source(session=s, name="a")
         sources_db.set_schedule(session=s, name="manual", schedule="every:1d")
-    notify_sources_changed()  # what the admin router calls after add/remove
+    # what the admin router calls after add/remove; `lorebot serve` wires it to the scheduler
+    LoreBot(settings=scheduler.settings, db=database, on_sources_changed=scheduler.refresh).sources_changed()
     jobs = scheduler.jobs()
     assert f"source:{a}" not in jobs
     assert f"source:{manual}" in jobs and f"source:{b}" in jobs
@@ -167,13 +168,13 @@ def test_prune_blanks_old_interaction_text_but_keeps_corrections(scheduler, sett
 
 def test_retraining_is_offered_to_the_fine_tuning_module_by_one_replica(scheduler, database,
                                                                         monkeypatch):
-    from finetune import api
+    from bot import style as api  # the bot's composition of finetune.api
 
     calls = []
     monkeypatch.setattr(api, "maybe_retrain", lambda **kw: calls.append(kw) or "trained")
     assert scheduler.maybe_retrain() == "trained"
     assert calls == [{"settings": scheduler.settings, "db": database}]
-    from bot.scheduler import RETRAIN_LOCK
+    from bot.db.locks import RETRAIN_LOCK
 
     with database.engine.connect() as other:  # another replica is deciding right now
         assert other.execute(text("SELECT pg_try_advisory_lock(:c, :k)"),
@@ -206,7 +207,7 @@ def test_shutdown_waits_for_a_running_job_that_reschedules_itself(settings, data
     sid = add_source(database, "docs", str(tmp_path), "every:6h")
     entered, release = threading.Event(), threading.Event()
 
-    def slow_ingest(*, db, settings, name, trigger, embedder):
+    def slow_ingest(*, db, settings, name, trigger, embedder, lock_held):
         with db.session() as s:
             run_id = sources_db.start_run(session=s, source_id=sid, trigger=trigger).id
         entered.set()

@@ -138,7 +138,7 @@ def test_snowflakes_round_trip() -> None:
 @pytest.mark.slow
 def test_discord_history_ingests_into_the_store(fake, settings, database) -> None:
     from bot.db import sources as sources_db
-    from knowledge.pipeline import ingest_source
+    from bot.ingest import ingest_source
 
     with database.session() as s:
         sources_db.create_source(session=s, name="discord-eng", kind="discord", location=CHANNEL,

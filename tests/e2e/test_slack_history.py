@@ -124,7 +124,7 @@ def test_bad_location_is_refused(location):
 @pytest.mark.slow
 def test_slack_history_ingests_into_the_store(stand_in, settings, database):
     from bot.db import sources as sources_db
-    from knowledge.pipeline import ingest_source
+    from bot.ingest import ingest_source
 
     with database.session() as s:
         sources_db.create_source(session=s, name="slack-eng", kind="slack", location="C0000001",

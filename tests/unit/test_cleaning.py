@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.configs import cleaning_config
 from knowledge.cleaning import clean, drop_boilerplate, is_effectively_empty, normalise, skip_reason
 from knowledge.types import Document
 
@@ -57,7 +58,7 @@ def test_clean_redacts_keeps_headings_and_reports(unit_settings) -> None:
         mime="text/markdown",
         metadata={"path": "ops.md"},
     )
-    cleaned, report = clean(doc, settings=unit_settings)
+    cleaned, report = clean(doc, config=cleaning_config(unit_settings))
     assert cleaned.text == (
         "# Runbook\n\n## Tokens\n\nThe bot uses [REDACTED:slack_token]; mail [REDACTED:email]."
     )
@@ -71,13 +72,13 @@ def test_clean_redacts_keeps_headings_and_reports(unit_settings) -> None:
 def test_clean_respects_email_setting(unit_settings) -> None:
     settings = unit_settings.model_copy(update={"redact_emails": False})
     doc = Document(external_id="a", text="Ask ops@example.com about deploys and rollbacks.")
-    cleaned, report = clean(doc, settings=settings)
+    cleaned, report = clean(doc, config=cleaning_config(settings))
     assert "ops@example.com" in cleaned.text and report.total == 0
 
 
 def test_code_documents_keep_their_lines(unit_settings) -> None:
     doc = Document(external_id="m.py", text="menu = build()\nnext = 1\n", mime="text/x-code")
-    cleaned, _ = clean(doc, settings=unit_settings)
+    cleaned, _ = clean(doc, config=cleaning_config(unit_settings))
     assert cleaned.text == "menu = build()\nnext = 1"
 
 
@@ -87,7 +88,8 @@ def test_document_of_only_secrets_is_flagged(unit_settings) -> None:
         "AWS_ACCESS_KEY_ID=" + "AKIA" + "IOSFODNN7EXAMPLQ\n"
         "DB_PASSWORD=Zq8X2mN4pL7vR1tY6wK3\n"
     )
-    cleaned, report = clean(Document(external_id=".env.prod", text=env), settings=unit_settings)
+    doc = Document(external_id=".env.prod", text=env)
+    cleaned, report = clean(doc, config=cleaning_config(unit_settings))
     assert report.total == 3
     assert is_effectively_empty(cleaned.text)
     reason = skip_reason(cleaned, report)
@@ -96,7 +98,7 @@ def test_document_of_only_secrets_is_flagged(unit_settings) -> None:
 
 def test_boilerplate_only_page_is_flagged_without_secrets(unit_settings) -> None:
     doc = Document(external_id="p", text="Skip to content\nMenu\nBack to top\n")
-    cleaned, report = clean(doc, settings=unit_settings)
+    cleaned, report = clean(doc, config=cleaning_config(unit_settings))
     assert cleaned.text == ""
     assert skip_reason(cleaned, report).startswith("no text left after cleaning")
 

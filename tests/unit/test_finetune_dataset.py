@@ -6,8 +6,14 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from bot.db.training import LabelledInteraction, Vote
-from finetune.dataset import WEIGHT_CORRECTION, build_examples, default_redactor, split_for
+from finetune.dataset import (
+    WEIGHT_CORRECTION,
+    LabelledInteraction,
+    Vote,
+    build_examples,
+    default_redactor,
+    split_for,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

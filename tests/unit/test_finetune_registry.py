@@ -33,7 +33,7 @@ def test_versions_sort_by_time_and_do_not_collide() -> None:
 
 def test_guard_rejections_are_counted_in_the_served_metrics() -> None:
     from bot import metrics
-    from finetune.runtime import count_rejection
+    from bot.style import count_rejection
 
     def value() -> float:
         return metrics.REGISTRY.get_sample_value(
@@ -49,7 +49,7 @@ def test_guard_rejections_are_counted_in_the_served_metrics() -> None:
 
 def test_rejection_labels_do_not_grow_with_citation_numbers() -> None:
     from bot import metrics
-    from finetune.runtime import count_rejection
+    from bot.style import count_rejection
 
     before = metrics.REGISTRY.get_sample_value("lorebot_style_rejections_total",
                                                {"reason": "drops citation"}) or 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.configs import redaction_config
 from knowledge.redaction import redact, redact_for, shannon_entropy
 
 # Built from parts so this file itself does not look like it leaks credentials.
@@ -81,7 +82,7 @@ def test_emails_and_phones_are_redacted_only_when_enabled() -> None:
 def test_settings_switch_email_and_phone_redaction(unit_settings) -> None:
     text = "Contact ops@example.com, +1 415 555 2671"
     settings = unit_settings.model_copy(update={"redact_emails": False, "redact_phones": True})
-    out, report = redact_for(text, settings)
+    out, report = redact_for(text, redaction_config(settings))
     assert "ops@example.com" in out and "[REDACTED:phone]" in out and report.counts == {"phone": 1}
 
 

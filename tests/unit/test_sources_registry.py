@@ -76,6 +76,18 @@ def test_guess_kind(tmp_path: Path) -> None:
     assert registry.guess_kind("slack:C0123") == "slack" and registry.guess_kind("Discord:42") == "discord"
 
 
+def test_one_guess_kind_and_one_kind_list(tmp_path: Path) -> None:
+    """`lorebot sources add` guesses with the registry's rules (a gzipped JSONL is jsonl, which
+    the jsonl source reads) and accepts the registry's kinds."""
+    from bot import sources
+
+    assert sources.guess_kind("/data/corpus.jsonl.gz") == "jsonl"
+    assert sources.guess_kind is registry.guess_kind
+    assert {"folder", "web", "git", "jsonl", "slack", "discord"} <= set(registry.source_kinds())
+    with pytest.raises(ValueError, match="unknown source kind 'ftp'; use one of: .*discord"):
+        sources.check_location("ftp", str(tmp_path))
+
+
 def test_empty_kind_is_guessed(tmp_path: Path, unit_settings) -> None:
     source = registry.build_source(SourceSpec(name="d", kind="", location=str(tmp_path)), unit_settings)
     assert isinstance(source, FolderSource)

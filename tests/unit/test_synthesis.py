@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bot.configs import synthesizer_from_settings
 from bot.settings import load_settings
 from knowledge.passages import Passage, build_passages, jaccard
 from knowledge.store.search import SearchHit
-from knowledge.synthesis import cited_markers, renumber, synthesizer_from_settings
+from knowledge.synthesis import cited_markers, renumber
 from knowledge.synthesis.extractive import ExtractiveSynthesizer, sentences
 from knowledge.synthesis.llm import LLMSynthesizer, build_prompt, check_answer
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.configs import synthesizer_from_settings
 from bot.settings import load_settings
 from knowledge.passages import Passage
-from knowledge.synthesis import StreamingSynthesizer, synthesizer_from_settings
+from knowledge.synthesis import StreamingSynthesizer
 from knowledge.synthesis.extractive import ExtractiveSynthesizer
 from tests.helpers.llm_server import StandInLLM
 

@@ -14,9 +14,9 @@ NOT_INSTALLED = "fine-tuning is not installed (the finetune package or its extra
 def _api() -> ModuleType:
     try:
         # Imported on use: training needs torch/peft/trl, an optional extra.
-        from finetune import api
+        from bot import style
 
-        return api
+        return style
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in {"finetune", "peft", "trl", "torch"}:
             raise LookupError(NOT_INSTALLED) from exc

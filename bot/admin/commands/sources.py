@@ -14,10 +14,8 @@ from bot.db import stats
 from bot.schedules import describe
 
 
-def _sources_changed() -> None:
-    from bot.scheduler import notify_sources_changed
-
-    notify_sources_changed()
+def _sources_changed(ctx: CommandContext) -> None:
+    ctx.core.sources_changed()
 
 
 def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
@@ -39,7 +37,7 @@ def _add(ctx: CommandContext, args: argparse.Namespace) -> str:
     info = add_source(db=ctx.db, settings=ctx.settings, name=args.name, location=args.location,
                       kind=args.kind, collection=args.collection, every=args.every,
                       cron=args.cron)
-    _sources_changed()
+    _sources_changed(ctx)
     return (f"added source {info.name} [{info.kind}] into collection {info.collection}, "
             f"{_schedule_words(info.schedule)}; run `sources reindex {info.name}` to ingest it now")
 
@@ -48,15 +46,15 @@ def _remove(ctx: CommandContext, args: argparse.Namespace) -> str:
     from bot.sources import remove_source
 
     message = remove_source(db=ctx.db, name=args.name)
-    _sources_changed()
+    _sources_changed(ctx)
     return message
 
 
 def _pipeline() -> Any:
-    # Imported on use: the pipeline pulls in the embedding stack, which most commands never need.
-    from knowledge import pipeline
+    # Imported on use: ingestion pulls in the embedding stack, which most commands never need.
+    from bot import ingest
 
-    return pipeline
+    return ingest
 
 
 def _count(result: Any) -> None:
