@@ -289,3 +289,7 @@ class ChunkTerm(Base):
     tf: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # occurrences in the chunk
     dl: Mapped[int] = mapped_column(Integer, nullable=False)  # the chunk's distinct lexemes
     weight: Mapped[float] = mapped_column(REAL, nullable=False)
+
+
+# Slack's OAuth store tables (plain tables, written by slack_sdk): on the same metadata.
+from bot.db import oauth_tables as _oauth_tables  # noqa: E402,F401
