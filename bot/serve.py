@@ -123,7 +123,8 @@ class Service:
             from adapters.slack.oauth import oauth_routes
 
             app = slack_app(core, s)
-            routes.extend(slack_routes(app) + oauth_routes(app))  # OAuth: /slack/install, /slack/oauth_redirect
+            # with OAuth settings also /slack/install and /slack/oauth_redirect
+            routes.extend(slack_routes(app) + oauth_routes(app))
             self.readiness.adapters["slack"] = lambda: True  # auth.test passed when built
             log.info("Slack events accepted over HTTP at /slack/events")
         if s.has("discord_token"):

@@ -58,6 +58,7 @@ class ApiCall:
     method: str  # "chat.postMessage", or the response_url path like "/response/abc"
     params: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    response: dict[str, Any] | None = None  # what the stand-in answered
 
 
 class SlackStandIn:
@@ -132,11 +133,18 @@ class SlackStandIn:
     # --- answering ---
     def _answer(self, method: str, params: dict[str, Any],
                 headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        call = ApiCall(method, params, headers)
         with self._lock:
-            self.calls.append(ApiCall(method, params, headers))
+            self.calls.append(call)
             queued = self.failures.get(method)
-            if queued:
-                return queued.pop(0)
+            result = queued.pop(0) if queued else None
+        if result is None:
+            result = self._reply(method, params, headers)
+        call.response = result[1]
+        return result
+
+    def _reply(self, method: str, params: dict[str, Any],
+               headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "auth.test":
             token = _bearer(headers) or params.get("token", "")
             ws = self.workspaces.get(token)

@@ -140,7 +140,8 @@ class MessageShortcut:
                                 render.render_text(APOLOGY.format(ref=ref)))
                 return
             if truncated:
-                note = f"The message was long, so I used only its first {translate.MAX_QUESTION_CHARS:,} characters."
+                note = ("The message was long, so I used only its first "
+                        f"{translate.MAX_QUESTION_CHARS:,} characters.")
                 answer.notice = f"{answer.notice} {note}" if answer.notice else note
             if answer.interaction_id is not None:
                 with self._lock:

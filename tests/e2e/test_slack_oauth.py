@@ -155,7 +155,8 @@ def test_channels_are_keyed_by_workspace_in_oauth_mode(oauth, stand_in, database
     for ws in (A, B):
         body = message_action_body("How do we deploy?", ts="1700000400.000100", team=ws.team_id,
                                    response_url=stand_in.response_url())
-        resp = client.post(EVENTS_PATH, content=body.encode(), headers=signed_headers(body, content_type=FORM))
+        resp = client.post(EVENTS_PATH, content=body.encode(),
+                           headers=signed_headers(body, content_type=FORM))
         assert resp.status_code == 200
     assert [c["channel"].id for c in answerer.calls] == [f"{A.team_id}:C0000001", f"{B.team_id}:C0000001"]
     with database.session() as s:
