@@ -174,3 +174,20 @@ def test_partial_oauth_settings_fail_loudly(settings, stand_in):
     with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET, SLACK_STATE_SECRET"):
         oauth_enabled(partial)
     assert not oauth_enabled(slack_settings_for(settings, stand_in))  # single-token mode
+
+
+def test_serve_mounts_install_redirect_and_events_on_its_one_server(settings, database, stand_in):
+    """``lorebot serve`` (HTTP mode, OAuth settings, no bot token): the three Slack routes are
+    on the same Starlette app as /healthz, i.e. on LOREBOT_HTTP_PORT."""
+    from bot.serve import Service
+    from bot.server import create_app as server_app
+
+    s = slack_settings_for(settings, stand_in, slack_bot_token=None, slack_client_id=CLIENT_ID,
+                           slack_client_secret=CLIENT_SECRET, slack_state_secret="state-signing-key-42")
+    service = Service(s, scheduler=False)
+    routes = service._start_adapters(LoreBot(settings=s, db=database))
+    assert {r.path for r in routes} == {EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH}
+    with TestClient(server_app(service.readiness, extra_routes=routes)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert "slack.com/oauth/v2/authorize" in client.get(INSTALL_PATH).text
+    assert stand_in.of("auth.test") == []  # no token to check until a workspace installs
