@@ -13,11 +13,12 @@ Two sliding windows of one minute:
 0 turns a limit off. The limiter never drops a question silently: every refusal and every
 wait comes with a message to show the person.
 
-Limitation: the windows live in this process. With several replicas of ``lorebot serve``
-behind one Slack app, each replica counts only the events it receives, so the effective
-limit is up to (replicas x limit). Slack delivers events to whichever replica answers, so
-a shared window would need the database (a row per question); that is left for when a team
-runs replicas and needs the limit exact.
+Where the windows live: given the database (``RateLimiter.from_settings(settings, db)``,
+what ``lorebot serve`` should use) they are rows in Postgres (``question_rate_events``,
+migration 0010), read and written under a transaction-scoped advisory lock per key, so
+several replicas share one limit exactly, at the cost of three short queries per question.
+Without a database (tests, the console) they live in this process; there, with N replicas
+each counts only the events it receives and the effective limit is up to N x the setting.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.db.session import Database
 
 WINDOW_S = 60.0
 MAX_WAIT_S = 60.0
@@ -65,7 +70,7 @@ class RateLimiter:
 
     def __init__(self, *, user_per_minute: int = 0, channel_per_minute: int = 0,
                  window_s: float = WINDOW_S, max_wait_s: float = MAX_WAIT_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, db: Database | None = None) -> None:
         if user_per_minute < 0 or channel_per_minute < 0:
             raise ValueError("question limits must be >= 0 (0 turns a limit off)")
         self.user_limit = user_per_minute
@@ -73,19 +78,25 @@ class RateLimiter:
         self.window_s = window_s
         self.max_wait_s = max_wait_s
         self._clock = clock
+        self._db = db
         self._users: dict[str, deque[float]] = {}
         self._channels: dict[str, deque[float]] = {}  # start times given out, ascending
         self._lock = threading.Lock()
         self._checks = 0
 
     @classmethod
-    def from_settings(cls, settings: object) -> RateLimiter:
+    def from_settings(cls, settings: object, db: Database | None = None) -> RateLimiter:
         return cls(user_per_minute=int(getattr(settings, "user_questions_per_minute", 0)),
-                   channel_per_minute=int(getattr(settings, "channel_questions_per_minute", 0)))
+                   channel_per_minute=int(getattr(settings, "channel_questions_per_minute", 0)), db=db)
 
     @property
     def enabled(self) -> bool:
         return bool(self.user_limit or self.channel_limit)
+
+    @property
+    def shared(self) -> bool:
+        """True when the windows are in Postgres (one limit across replicas)."""
+        return self._db is not None
 
     def check(self, *, user: str, channel: str) -> Decision:
         """Admit (maybe after a wait) or refuse one question from ``user`` in ``channel``.
@@ -95,6 +106,8 @@ class RateLimiter:
         """
         if not self.enabled:
             return ALLOW
+        if self._db is not None:
+            return self._check_in_db(user, channel)
         with self._lock:
             now = self._clock()
             horizon = now - self.window_s
@@ -102,36 +115,67 @@ class RateLimiter:
             if self._checks % SWEEP_EVERY == 0:
                 self._sweep(horizon)
             asked = self._prune(self._users, user, horizon)
-            if self.user_limit and len(asked) >= self.user_limit:
-                retry = asked[0] + self.window_s - now
-                return Decision(
-                    allowed=False, retry_after_s=retry,
-                    message=(f"You've asked {len(asked)} questions in the last minute, the most "
-                             f"this workspace allows; try again in {_seconds(retry)} seconds."))
-            start = now
             starts = self._prune(self._channels, channel, horizon)
-            if self.channel_limit and len(starts) >= self.channel_limit:
-                # The earliest moment this one can start without exceeding the limit in any window.
-                start = max(now, starts[-self.channel_limit] + self.window_s)
-                if start - now > self.max_wait_s:
-                    retry = start - now
-                    return Decision(
-                        allowed=False, retry_after_s=retry,
-                        message=("This channel is getting a lot of questions right now; please try "
-                                 "again in a minute."))
-            if self.user_limit:
-                asked.append(now)
+            decision, asked_at, start = self._decide(now, asked, starts)
+            if asked_at is not None:
+                asked.append(asked_at)
                 self._users[user] = asked
-            if self.channel_limit:
+            if start is not None:
                 starts.append(start)
                 self._channels[channel] = starts
-            if start <= now:
-                return ALLOW
-            position = sum(1 for t in starts if t > now)
-            wait = start - now
-            return Decision(allowed=True, wait_s=wait, position=position,
-                            message=(f"You're in a queue, position {position}: this channel is busy. "
-                                     f"I'll answer in about {_seconds(wait)} seconds."))
+            return decision
+
+    def _decide(self, now: float, asked: Sequence[float],
+                starts: Sequence[float]) -> tuple[Decision, float | None, float | None]:
+        """The decision, and what to record: the user's question time, the channel's start.
+
+        ``asked`` / ``starts``: this window's times for the user / channel, ascending.
+        """
+        if self.user_limit and len(asked) >= self.user_limit:
+            retry = asked[0] + self.window_s - now
+            return Decision(
+                allowed=False, retry_after_s=retry,
+                message=(f"You've asked {len(asked)} questions in the last minute, the most "
+                         f"this workspace allows; try again in {_seconds(retry)} seconds.")), None, None
+        start = now
+        if self.channel_limit and len(starts) >= self.channel_limit:
+            # The earliest moment this one can start without exceeding the limit in any window.
+            start = max(now, starts[-self.channel_limit] + self.window_s)
+            if start - now > self.max_wait_s:
+                return Decision(
+                    allowed=False, retry_after_s=start - now,
+                    message=("This channel is getting a lot of questions right now; please try "
+                             "again in a minute.")), None, None
+        asked_at = now if self.user_limit else None
+        channel_start = start if self.channel_limit else None
+        if start <= now:
+            return ALLOW, asked_at, channel_start
+        position = 1 + sum(1 for t in starts if t > now)
+        wait = start - now
+        return Decision(allowed=True, wait_s=wait, position=position,
+                        message=(f"You're in a queue, position {position}: this channel is busy. "
+                                 f"I'll answer in about {_seconds(wait)} seconds.")), asked_at, channel_start
+
+    def _check_in_db(self, user: str, channel: str) -> Decision:
+        from bot.db import ratelimit as rate_db
+
+        user_key, channel_key = f"user:{user}", f"channel:{channel}"
+        assert self._db is not None
+        with self._db.session() as s:
+            rate_db.lock(session=s, keys=[user_key, channel_key])
+            now = rate_db.now(session=s)  # one clock for every replica: the database's
+            horizon = now - self.window_s
+            asked = rate_db.times(session=s, key=user_key, after=horizon) if self.user_limit else []
+            starts = rate_db.times(session=s, key=channel_key, after=horizon) if self.channel_limit else []
+            decision, asked_at, start = self._decide(now, asked, starts)
+            if asked_at is not None:
+                rate_db.record(session=s, key=user_key, at=asked_at)
+            if start is not None:
+                rate_db.record(session=s, key=channel_key, at=start)
+            self._checks += 1
+            if self._checks % SWEEP_EVERY == 0:
+                rate_db.prune(session=s, before=horizon)
+        return decision
 
     @staticmethod
     def _prune(table: dict[str, deque[float]], key: str, horizon: float) -> deque[float]:

@@ -35,9 +35,10 @@ def register_surfaces(app: App, core: Any, settings: Settings, *, inline: bool =
     per_workspace = app.installation_store is not None
     if per_workspace:
         app.enable_token_revocation_listeners()
-    # One limiter per process: the core's when it has one (the integrator shares it with the
-    # message path), else this app's own.
-    limiter = getattr(core, "rate_limiter", None) or RateLimiter.from_settings(settings)
+    # The core's limiter when it has one (shared with the message path), else one over the
+    # core's database: its windows are in Postgres, so every replica counts against one limit.
+    limiter = getattr(core, "rate_limiter", None) or RateLimiter.from_settings(
+        settings, getattr(core, "db", None))
     home = HomeTab(core, settings, per_workspace=per_workspace)
     home.register(app)
     shortcut = MessageShortcut(core, settings, limiter=limiter, per_workspace=per_workspace, inline=inline)

@@ -1,4 +1,5 @@
-"""Slack OAuth: the installation and state stores of slack_sdk, in lorebot's Postgres.
+"""Slack OAuth: the installation and state stores of slack_sdk, in lorebot's Postgres; and
+the shared windows of the question rate limits.
 
 ``lorebot serve`` with ``SLACK_CLIENT_ID`` / ``SLACK_CLIENT_SECRET`` / ``SLACK_STATE_SECRET``
 installs on many workspaces; each workspace's bot token lives in ``slack_bots`` (and the
@@ -8,6 +9,10 @@ and ``SQLAlchemyOAuthStateStore`` (spelled out here, not imported, so that this 
 means the same thing whatever slack_sdk is installed later); a db test runs the real stores
 against these tables. No lorebot table changes: in OAuth mode a Slack channel's key is
 ``TEAM:CHANNEL``, so interactions, scopes and the audit log are per workspace already.
+
+``question_rate_events`` holds one row per admitted question per key (person, channel) for
+``USER_QUESTIONS_PER_MINUTE`` / ``CHANNEL_QUESTIONS_PER_MINUTE``, so that replicas share one
+limit; rows older than a minute are pruned.
 
 Revision ID: 0010
 Revises: 0004
@@ -87,7 +92,19 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "question_rate_events",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("key", sa.String(300), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_question_rate_events")),
+    )
+    op.create_index("ix_question_rate_events_key_at", "question_rate_events", ["key", "at"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_question_rate_events_key_at", table_name="question_rate_events")
+    op.drop_table("question_rate_events")
     op.drop_table("slack_oauth_states")
     op.drop_index("slack_bots_idx", table_name="slack_bots")
     op.drop_table("slack_bots")

@@ -291,5 +291,17 @@ class ChunkTerm(Base):
     weight: Mapped[float] = mapped_column(REAL, nullable=False)
 
 
+class QuestionRateEvent(Base):
+    """One admitted question in a rate-limit window (``bot.ratelimit``); ``at`` is epoch seconds
+    (for a queued question in a busy channel: when it may start). Pruned after a minute."""
+
+    __tablename__ = "question_rate_events"
+    __table_args__ = (Index("ix_question_rate_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
 # Slack's OAuth store tables (plain tables, written by slack_sdk): on the same metadata.
 from bot.db import oauth_tables as _oauth_tables  # noqa: E402,F401
