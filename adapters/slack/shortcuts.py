@@ -133,7 +133,10 @@ class MessageShortcut:
         ref = uuid.uuid4().hex[:8]
         with bind_request_id(ref):
             try:
-                answer = self.core.ask(question, channel=channel, asker=asker, thread=thread)
+                # thread=None, as for /lore: an interaction recorded under the thread would make
+                # the thread lorebot's, and every later reply in it would be answered in public
+                # although this answer was private.
+                answer = self.core.ask(question, channel=channel, asker=asker, thread=None)
             except Exception:
                 log.exception("answering a message shortcut failed", extra={"reference": ref})
                 self._ephemeral(client, channel_id, user_id, thread,
@@ -183,7 +186,7 @@ class MessageShortcut:
             channel = workspace_channel(channel_id, context.team_id, per_workspace=self.per_workspace)
             try:
                 answer = self.core.ask(str(data["q"]), channel=channel, asker=translate.actor(user_id),
-                                       thread=thread)
+                                       thread=None)
             except Exception:
                 log.exception("answering again to share failed")
                 respond(text="Sorry, I could not share that answer; try the shortcut again.",

@@ -176,7 +176,10 @@ def test_shortcut_answers_ephemerally_in_the_thread_then_shares(settings, databa
     assert _shortcut(app, stand_in, "Where is the *deploy* runbook?", ts="1700000601.000100",
                      thread_ts="1700000600.000001").status == 200
     (call,) = answerer.calls
-    assert call["question"] == "Where is the *deploy* runbook?" and call["thread"] == "1700000600.000001"
+    assert call["question"] == "Where is the *deploy* runbook?"
+    # Not recorded under the thread: a private answer must not make the thread lorebot's.
+    assert call["thread"] is None
+    assert not core.is_bot_thread(platform="slack", channel="C0000001", thread="1700000600.000001")
     assert call["channel"].id == "C0000001"  # single-token mode: today's channel key
     (eph,) = stand_in.of("chat.postEphemeral")
     assert eph.params["channel"] == "C0000001" and eph.params["user"] == "UASKER1"
