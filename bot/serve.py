@@ -128,12 +128,15 @@ class Service:
             handler = start_socket_mode(slack_app(core, s, socket_mode=True, listeners=listeners), s)
             self.readiness.adapters["slack"] = handler.client.is_connected
             self._stoppers.append(("slack", handler.close))
-        elif s.has("slack_bot_token") and s.has("slack_signing_secret"):
+        elif (s.has("slack_bot_token") or s.has("slack_client_id")) and s.has("slack_signing_secret"):
             from adapters.slack.app import create_app as slack_app
             from adapters.slack.http import slack_routes
+            from adapters.slack.oauth import oauth_routes
 
             listeners = self.slack_listeners(core)
-            routes.extend(slack_routes(slack_app(core, s, listeners=listeners)))
+            app = slack_app(core, s, listeners=listeners)
+            # with OAuth settings also /slack/install and /slack/oauth_redirect
+            routes.extend(slack_routes(app) + oauth_routes(app))
             self.readiness.adapters["slack"] = lambda: True  # auth.test passed when built
             log.info("Slack events accepted over HTTP at /slack/events")
         if s.has("discord_token"):

@@ -128,6 +128,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["-1", "thumbsdown"]
     )
     slack_seen_emoji: str = "eyes"
+    # OAuth (installs on many workspaces, HTTP mode): all three set turns it on; the bot token
+    # then comes from each workspace's installation instead of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_state_secret: SecretStr | None = None
+
+    # --- rate limits (Slack and Discord) ---
+    user_questions_per_minute: int = Field(default=0, ge=0)
+    channel_questions_per_minute: int = Field(default=0, ge=0)
 
     # --- Discord ---
     discord_token: SecretStr | None = None
@@ -214,6 +223,8 @@ class Settings(BaseSettings):
 
     def has(self, name: str) -> bool:
         value = getattr(self, name)
+        if isinstance(value, str):
+            return bool(value.strip())
         return value is not None and bool(value.get_secret_value().strip())
 
 

@@ -7,6 +7,7 @@ records every call, so the real ``slack_sdk.WebClient`` (and bolt's ``respond`` 
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -35,10 +36,29 @@ TEAM = "T0000001"
 
 
 @dataclass
+class Workspace:
+    """A Slack workspace the app can be installed on (OAuth tests)."""
+
+    team_id: str
+    token: str
+    bot_user_id: str
+    bot_id: str
+    name: str = "Workspace"
+    installer: str = "UINSTALL1"
+    revoked: bool = False
+
+
+def _bearer(headers: dict[str, str]) -> str:
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+
+
+@dataclass
 class ApiCall:
     method: str  # "chat.postMessage", or the response_url path like "/response/abc"
     params: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    response: dict[str, Any] | None = None  # what the stand-in answered
 
 
 class SlackStandIn:
@@ -51,6 +71,10 @@ class SlackStandIn:
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         # method -> list of (status, body, headers) served before the normal answer
         self.failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        # OAuth: code -> the workspace it installs on; token -> that workspace (auth.test).
+        self.oauth_codes: dict[str, Workspace] = {}
+        self.workspaces: dict[str, Workspace] = {}
+        self.client_credentials: tuple[str, str] | None = None  # (id, secret) oauth.v2.access wants
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         stand_in = self
@@ -109,14 +133,37 @@ class SlackStandIn:
     # --- answering ---
     def _answer(self, method: str, params: dict[str, Any],
                 headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        call = ApiCall(method, params, headers)
         with self._lock:
-            self.calls.append(ApiCall(method, params, headers))
+            self.calls.append(call)
             queued = self.failures.get(method)
-            if queued:
-                return queued.pop(0)
+            result = queued.pop(0) if queued else None
+        if result is None:
+            result = self._reply(method, params, headers)
+        call.response = result[1]
+        return result
+
+    def _reply(self, method: str, params: dict[str, Any],
+               headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "auth.test":
+            token = _bearer(headers) or params.get("token", "")
+            ws = self.workspaces.get(token)
+            if ws is not None:
+                if ws.revoked:
+                    return 200, {"ok": False, "error": "token_revoked"}, {}
+                return 200, {"ok": True, "url": f"https://{ws.team_id.lower()}.slack.com/", "team": ws.name,
+                             "user": "lorebot", "team_id": ws.team_id, "user_id": ws.bot_user_id,
+                             "bot_id": ws.bot_id}, {}
             return 200, {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "lorebot",
                          "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}, {}
+        if method == "oauth.v2.access":
+            return self._oauth_access(params, headers)
+        if method == "chat.postEphemeral":
+            return 200, {"ok": True, "message_ts": f"1800000000.{next(self._ts):06d}"}, {}
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "U"))[1:]}}, {}
+        if method == "views.publish":
+            return 200, {"ok": True, "view": {"id": "VHOME1", **(params.get("view") or {})}}, {}
         if method == "chat.postMessage":
             ts = f"1800000000.{next(self._ts):06d}"
             return 200, {"ok": True, "channel": params.get("channel"), "ts": ts,
@@ -134,6 +181,25 @@ class SlackStandIn:
             return 200, {"ok": True, "channel": {"id": params.get("channel"), "name": "general"}}, {}
         return 200, {"ok": True}, {}
 
+    def _oauth_access(self, params: dict[str, Any],
+                      headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Slack's token exchange: client credentials by HTTP Basic auth, a code used once."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if self.client_credentials is not None:
+            expected = base64.b64encode(":".join(self.client_credentials).encode()).decode()
+            if auth != f"Basic {expected}":
+                return 200, {"ok": False, "error": "invalid_client_id"}, {}
+        with self._lock:
+            ws = self.oauth_codes.pop(params.get("code", ""), None)
+        if ws is None:
+            return 200, {"ok": False, "error": "invalid_code"}, {}
+        self.workspaces[ws.token] = ws
+        return 200, {"ok": True, "app_id": "A0000001", "authed_user": {"id": ws.installer},
+                     "scope": "app_mentions:read,chat:write,commands", "token_type": "bot",
+                     "access_token": ws.token, "bot_user_id": ws.bot_user_id,
+                     "team": {"id": ws.team_id, "name": ws.name}, "enterprise": None,
+                     "is_enterprise_install": False}, {}
+
     @staticmethod
     def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
         oldest = float(params.get("oldest") or 0)
@@ -147,6 +213,9 @@ class SlackStandIn:
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     # --- inspecting ---
+    def token_of(self, call: ApiCall) -> str:
+        return _bearer(call.headers)
+
     def of(self, method: str) -> list[ApiCall]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -222,13 +291,30 @@ def signed_headers(body: str, *, content_type: str, secret: str = SIGNING_SECRET
     return headers
 
 
-def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+def event_body(event: dict[str, Any], *, event_id: str | None = None, team: str = TEAM,
+               bot_user: str = BOT_USER) -> str:
     return json.dumps({
-        "token": "legacy", "team_id": TEAM, "api_app_id": "A0000001", "type": "event_callback",
+        "token": "legacy", "team_id": team, "api_app_id": "A0000001", "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        "authorizations": [{"team_id": team, "user_id": bot_user, "is_bot": True}],
         "event": event,
     })
+
+
+def message_action_body(text: str, *, ts: str, response_url: str, user: str = "UASKER1",
+                        channel: str = "C0000001", team: str = TEAM, thread_ts: str | None = None,
+                        callback_id: str = "lorebot_ask_about_this") -> str:
+    """A message shortcut press ("More actions" on a message)."""
+    message: dict[str, Any] = {"type": "message", "user": "UAUTHOR1", "ts": ts, "text": text}
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    payload = {
+        "type": "message_action", "callback_id": callback_id, "trigger_id": "1337.45.t",
+        "team": {"id": team, "domain": "test"}, "user": {"id": user, "team_id": team},
+        "channel": {"id": channel, "name": "general"}, "message_ts": ts, "message": message,
+        "response_url": response_url, "api_app_id": "A0000001", "token": "legacy", "action_ts": ts,
+    }
+    return urlencode({"payload": json.dumps(payload)})
 
 
 def slash_body(text: str, *, response_url: str, user: str = "UASKER1", channel: str = "C0000001",
@@ -242,15 +328,22 @@ def slash_body(text: str, *, response_url: str, user: str = "UASKER1", channel: 
 
 
 def action_body(action_id: str, value: str, *, response_url: str, user: str = "UVOTER1",
-                channel: str = "C0000001", message_ts: str = "1800000000.000001") -> str:
-    payload = {
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+                channel: str | None = "C0000001", message_ts: str = "1800000000.000001",
+                team: str = TEAM) -> str:
+    """A button press on a message (``channel`` None: on the Home tab, a view)."""
+    payload: dict[str, Any] = {
+        "type": "block_actions", "team": {"id": team}, "user": {"id": user},
         "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1337.43.trigger",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
         "channel": {"id": channel}, "response_url": response_url,
         "actions": [{"type": "button", "action_id": action_id, "block_id": "lorebot_feedback",
                      "value": value, "action_ts": str(time.time())}],
     }
+    if channel is None:
+        payload.pop("channel")
+        payload.pop("response_url")
+        payload["container"] = {"type": "view", "view_id": "VHOME1"}
+        payload["view"] = {"id": "VHOME1", "type": "home", "blocks": []}
     return urlencode({"payload": json.dumps(payload)})
 
 

@@ -13,7 +13,12 @@ from bot.settings import Settings
 
 
 def slack_mode(settings: Settings) -> Literal["socket", "http"] | None:
-    """How Slack should run with these settings, or None when no bot token is configured."""
+    """How Slack should run with these settings, or None when no bot token is configured.
+
+    OAuth (``SLACK_CLIENT_ID`` / ``SLACK_CLIENT_SECRET`` / ``SLACK_STATE_SECRET``) needs no bot
+    token and is HTTP only: Socket Mode apps cannot be distributed to other workspaces."""
+    if settings.has("slack_client_id") and settings.has("slack_client_secret"):
+        return "http"
     if not settings.has("slack_bot_token"):
         return None
     return "socket" if settings.has("slack_app_token") else "http"

@@ -8,7 +8,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from adapters.slack import installation
 from adapters.slack.listeners import SlackListeners
+from adapters.slack.surfaces import register_surfaces
 from bot.ports import Core
 from bot.settings import Settings
 
@@ -17,13 +19,15 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
+def api_base_url(settings: Settings) -> str:
+    base_url = settings.slack_api_url or DEFAULT_API_URL
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
 def make_client(settings: Settings) -> WebClient:
     """A Web API client with the bot token, ``SLACK_API_URL`` honoured, 429s retried."""
     token = settings.secret("slack_bot_token")
-    base_url = settings.slack_api_url or DEFAULT_API_URL
-    if not base_url.endswith("/"):
-        base_url += "/"
-    client = WebClient(token=token, base_url=base_url, timeout=30)
+    client = WebClient(token=token, base_url=api_base_url(settings), timeout=30)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -47,7 +51,11 @@ def create_app(
     Pass your own ``listeners`` to drain their in-flight answers at shutdown
     (``listeners.close()``, as ``lorebot serve`` does).
     """
-    client = client or make_client(settings)
+    # OAuth (many workspaces): tokens come from the installation store, not SLACK_BOT_TOKEN.
+    oauth = installation.oauth_settings(settings, core.db.engine) if (
+        not socket_mode and installation.oauth_enabled(settings)) else None
+    client = client or (installation.oauth_client(settings, api_base_url(settings)) if oauth
+                        else make_client(settings))
     signing_secret = "" if socket_mode else settings.secret("slack_signing_secret")
     app = App(
         client=client,
@@ -56,8 +64,11 @@ def create_app(
         process_before_response=process_before_response,
         name="lorebot",
         logger=logging.getLogger("slack_bolt.lorebot"),
+        oauth_settings=oauth,
     )
     if listeners is None:
         listeners = SlackListeners(core, settings, inline=process_before_response)
     listeners.register(app)
+    app.lorebot_surfaces = register_surfaces(app, core, settings,  # type: ignore[attr-defined]
+                                             inline=process_before_response)
     return app

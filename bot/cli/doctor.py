@@ -15,6 +15,9 @@ _TOKENS = [
     ("slack_bot_token", "Slack bot token"),
     ("slack_signing_secret", "Slack signing secret (HTTP mode)"),
     ("slack_app_token", "Slack app token (Socket Mode)"),
+    ("slack_client_id", "Slack OAuth client id (installs on many workspaces)"),
+    ("slack_client_secret", "Slack OAuth client secret"),
+    ("slack_state_secret", "Slack OAuth state secret"),
     ("discord_token", "Discord bot token"),
     ("llm_api_key", "LLM API key"),
 ]
@@ -77,7 +80,7 @@ def doctor() -> None:
     for name, label in _TOKENS:
         state = "set" if s.has(name) else "not set"
         typer.echo(f"{name.upper():<22}{state}  ({label})")
-    if not (s.has("slack_bot_token") or s.has("discord_token")):
+    if not (s.has("slack_bot_token") or s.has("slack_client_id") or s.has("discord_token")):
         problems.append(
             "no chat platform configured: set SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET or "
             "SLACK_APP_TOKEN) or DISCORD_TOKEN in .env, then `lorebot serve`"

@@ -166,6 +166,22 @@ class ProcessedEvent(Timestamped, Base):
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
 
 
+class QuestionRateEvent(Base):
+    """One admitted question in a rate-limit window (``bot.ratelimit``); ``at`` is epoch seconds
+    (for a queued question in a busy channel: when it may start). Pruned after a minute."""
+
+    __tablename__ = "question_rate_events"
+    __table_args__ = (Index("ix_question_rate_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), nullable=False)
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+# Slack's OAuth store tables (plain tables, written by slack_sdk): on the same metadata.
+from bot.db import oauth_tables as _oauth_tables  # noqa: E402,F401
+
+
 __all__ = [
     "AuditLog",
     "Base",
@@ -181,6 +197,7 @@ __all__ = [
     "Interaction",
     "Meta",
     "ProcessedEvent",
+    "QuestionRateEvent",
     "Source",
     "StyleModel",
     "TermStat",

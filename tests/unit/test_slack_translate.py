@@ -91,6 +91,10 @@ def test_slack_mode_from_settings(tmp_path) -> None:
     sock = load_settings(_env_file=None, lorebot_data_dir=tmp_path, slack_bot_token="xoxb-1",
                          slack_app_token="xapp-1")
     assert slack_mode(sock) == "socket"
+    # OAuth installs need no bot token, and run over HTTP only.
+    oauth = load_settings(_env_file=None, lorebot_data_dir=tmp_path, slack_client_id="1.2",
+                          slack_client_secret="s", slack_state_secret="k")
+    assert slack_mode(oauth) == "http"
 
 
 def test_untidy_cleaning_keeps_code_indentation() -> None:
