@@ -8,6 +8,7 @@ thread-safe; async adapters call them through ``asyncio.to_thread`` (see the ``a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,13 +20,16 @@ from bot.db import feedback as feedback_db
 from bot.db import interactions as interactions_db
 from bot.db.session import Database
 from bot.identity import user_hash
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.types import (
     Actor,
+    Admission,
     Answer,
     ChannelRef,
     CommandInfo,
     CommandResult,
+    HomeData,
     IncomingMessage,
     Reaction,
     Reply,
@@ -65,6 +69,7 @@ class LoreBot:
         self._router = router
         # Wired by the composer (``lorebot serve``: the scheduler rebuilds its jobs).
         self._on_sources_changed = on_sources_changed
+        self._rate_limiter: RateLimiter | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None) -> LoreBot:
@@ -91,7 +96,8 @@ class LoreBot:
         if self._router is None:
             from bot.admin.router import CommandRouter
 
-            self._router = CommandRouter(settings=self.settings, db=self.db)
+            self._router = CommandRouter(settings=self.settings, db=self.db,
+                                         on_sources_changed=self.sources_changed)
         return self._router
 
     # --- inbound: the one policy for every platform ---
@@ -112,7 +118,15 @@ class LoreBot:
             return None
         if not self._first_delivery(msg.platform, msg.event_id):
             return None
-        return decision.reply
+        reply = decision.reply
+        if reply.kind != "answer":
+            return reply
+        admission = self.admit(asker=msg.user, channel=msg.channel)
+        if not admission.allowed:
+            return dataclasses.replace(reply, kind="limited", message=admission.message)
+        if admission.queued:
+            return dataclasses.replace(reply, message=admission.message, wait_s=admission.wait_s)
+        return reply
 
     async def aon_message(self, msg: IncomingMessage) -> Reply | None:
         return await asyncio.to_thread(self.on_message, msg)
@@ -150,6 +164,28 @@ class LoreBot:
             log.info("event already handled (a retry); skipped",
                      extra={"platform": platform, "event_id": event_id})
         return first
+
+    # --- rate limits (USER_/CHANNEL_QUESTIONS_PER_MINUTE), one limiter for every surface ---
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        if self._rate_limiter is None:
+            # Windows in Postgres: every replica counts against one limit.
+            self._rate_limiter = RateLimiter.from_settings(self.settings, self.db)
+        return self._rate_limiter
+
+    def admit(self, *, asker: Actor, channel: ChannelRef) -> Admission:
+        """May ``asker`` ask in ``channel`` now? Counts the question when admitted.
+
+        ``on_message`` applies it itself; surfaces that ask directly (slash commands, message
+        shortcuts, context menus) call it before ``ask`` and show its message when there is one.
+        """
+        return self.rate_limiter.check(user=asker.key, channel=f"{channel.platform}:{channel.id}")
+
+    def home(self, viewer: Actor) -> HomeData:
+        """What the app's home shows ``viewer`` (admins also see what needs them)."""
+        from bot.home import home_data
+
+        return home_data(db=self.db, settings=self.settings, viewer=viewer)
 
     # --- asking ---
     def ask(

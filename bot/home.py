@@ -8,7 +8,6 @@ turn :class:`HomeData` into their own views; buttons on it run ordinary admin co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.admin.auth import is_admin
@@ -16,62 +15,20 @@ from bot.db import sources as sources_db
 from bot.db import stats as stats_db
 from bot.db.session import Database
 from bot.settings import Settings
-from bot.types import Actor
+from bot.types import (  # the neutral types adapters render; re-exported for callers
+    Actor,
+    AdminHome,
+    CollectionInfo,
+    GapInfo,
+    HomeData,
+    SourceInfo,
+)
+
+__all__ = ["AdminHome", "CollectionInfo", "GapInfo", "HomeData", "SourceInfo", "home_data"]
 
 WEEK = timedelta(days=7)
 FAILING = ("failed", "partial", "interrupted")
 MAX_GAPS = 5  # newest shown; the `gaps` command groups them all
-
-
-@dataclass(frozen=True)
-class CollectionInfo:
-    name: str
-    description: str
-    sources: int
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    name: str
-    kind: str
-    collection: str
-    status: str
-    last_synced: datetime | None
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
-class GapInfo:
-    question: str
-    abstained: bool
-    downvotes: int
-    asked_at: datetime
-
-
-@dataclass(frozen=True)
-class AdminHome:
-    failing: list[SourceInfo]
-    gaps: list[GapInfo]
-    gap_count: int
-    questions: int
-    abstained: int
-    up: int
-    down: int
-    since: datetime
-
-    @property
-    def satisfaction(self) -> float | None:
-        votes = self.up + self.down
-        return self.up / votes if votes else None
-
-
-@dataclass(frozen=True)
-class HomeData:
-    collections: list[CollectionInfo]
-    sources: list[SourceInfo]
-    default_collection: str
-    admin: AdminHome | None = None  # None: the viewer is not an admin
-    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def home_data(*, db: Database, settings: Settings, viewer: Actor,

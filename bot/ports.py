@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.types import (
     Actor,
+    Admission,
     Answer,
     ChannelRef,
     CommandInfo,
     CommandResult,
+    HomeData,
     IncomingMessage,
     Reaction,
     Reply,
@@ -42,6 +44,15 @@ class Core(Protocol):
             thread: str | None = None, on_text: TextSink | None = None) -> Answer:
         """The grounded answer; ``on_text`` receives its text as a model writes it (a draft
         the returned answer replaces). Called from a worker thread by async adapters."""
+        ...
+
+    def admit(self, *, asker: Actor, channel: ChannelRef) -> Admission:
+        """The rate limits' word on a question asked directly (slash command, shortcut,
+        context menu); ``on_message`` applies them itself."""
+        ...
+
+    def home(self, viewer: Actor) -> HomeData:
+        """What the app's home shows ``viewer``."""
         ...
 
     def attach_reply(self, *, interaction_id: uuid.UUID, reply_ref: str) -> None:

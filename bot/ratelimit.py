@@ -28,8 +28,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from bot.types import Admission
 
 if TYPE_CHECKING:
     from bot.db.session import Database
@@ -39,24 +40,8 @@ MAX_WAIT_S = 60.0
 SWEEP_EVERY = 1000  # checks between sweeps of people and channels not seen for a minute
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What to do with one question.
-
-    ``allowed`` False: do not answer; show ``message``. ``allowed`` True with ``wait_s`` > 0:
-    queued; show ``message`` now, answer after ``wait_s`` seconds. Otherwise answer at once.
-    """
-
-    allowed: bool
-    wait_s: float = 0.0
-    position: int = 0
-    retry_after_s: float = 0.0
-    message: str | None = None
-
-    @property
-    def queued(self) -> bool:
-        return self.allowed and self.wait_s > 0
-
+# The decision type is neutral (adapters read it through the core): see bot.types.Admission.
+Decision = Admission
 
 ALLOW = Decision(allowed=True)
 

@@ -92,7 +92,7 @@ class Service:
 
             return AnsweringService.from_settings(settings, db)
 
-        router = CommandRouter(settings=settings, db=db)
+        router = CommandRouter(settings=settings, db=db, on_sources_changed=self._sources_changed)
         self._drains.append(("admin commands", router.jobs.wait))
         core = ServedLoreBot(settings=settings, db=db, router=router,
                              answerer=TrackedAnswerer(build_answerer, self.inflight),
@@ -134,7 +134,7 @@ class Service:
             from adapters.slack.oauth import oauth_routes
 
             listeners = self.slack_listeners(core)
-            app = slack_app(core, s, listeners=listeners)
+            app = slack_app(core, s, listeners=listeners, oauth_engine=core.db.engine)
             # with OAuth settings also /slack/install and /slack/oauth_redirect
             routes.extend(slack_routes(app) + oauth_routes(app))
             self.readiness.adapters["slack"] = lambda: True  # auth.test passed when built

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 
@@ -74,16 +74,21 @@ class Reply:
 
     ``kind == "answer"``: answer ``question`` (the adapter shows its progress cue, then calls
     ``ask`` with ``thread`` and renders the :class:`Answer`); ``kind == "usage"``: the message
-    addressed lorebot but asked nothing, so send the platform's how-to-ask line.
+    addressed lorebot but asked nothing, so send the platform's how-to-ask line;
+    ``kind == "limited"``: the rate limits refuse it for now, send ``message`` (never drop it).
+    An answer that was queued by the channel limit has ``wait_s`` > 0 and a ``message`` ("you're
+    in a queue, position 2"): send the message, wait, then answer.
     ``thread`` is the thread the reply belongs to (None: the top level of the channel or DM);
     ``new_thread`` means that thread starts at the question itself (Slack threads on the
     message's ts, Discord opens a thread whose id is the message id).
     """
 
-    kind: Literal["answer", "usage"]
+    kind: Literal["answer", "usage", "limited"]
     question: str = ""
     thread: str | None = None
     new_thread: bool = False
+    message: str | None = None
+    wait_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -162,3 +167,74 @@ class CommandResult:
     text: str
     ok: bool = True
     private: bool = True
+
+
+# --- what an app "home" shows a person (bot.home builds it; the Slack Home tab renders it) ---
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    description: str
+    sources: int
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    name: str
+    kind: str
+    collection: str
+    status: str
+    last_synced: datetime | None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class GapInfo:
+    question: str
+    abstained: bool
+    downvotes: int
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
+class AdminHome:
+    failing: list[SourceInfo]
+    gaps: list[GapInfo]
+    gap_count: int
+    questions: int
+    abstained: int
+    up: int
+    down: int
+    since: datetime
+
+    @property
+    def satisfaction(self) -> float | None:
+        votes = self.up + self.down
+        return self.up / votes if votes else None
+
+
+@dataclass(frozen=True)
+class HomeData:
+    collections: list[CollectionInfo]
+    sources: list[SourceInfo]
+    default_collection: str
+    admin: AdminHome | None = None  # None: the viewer is not an admin
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The rate limits' word on one question (``bot.ratelimit``; ``LoreBot.admit``).
+
+    ``allowed`` False: do not answer; show ``message``. ``allowed`` True with ``wait_s`` > 0:
+    queued; show ``message`` now, answer after ``wait_s`` seconds. Otherwise answer at once.
+    """
+
+    allowed: bool
+    wait_s: float = 0.0
+    position: int = 0
+    retry_after_s: float = 0.0
+    message: str | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.allowed and self.wait_s > 0

@@ -7,6 +7,7 @@ import logging
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import Engine
 
 from adapters.slack import installation
 from adapters.slack.listeners import SlackListeners
@@ -40,6 +41,7 @@ def create_app(
     socket_mode: bool = False,
     process_before_response: bool = False,
     listeners: SlackListeners | None = None,
+    oauth_engine: Engine | None = None,
 ) -> App:
     """The bolt ``App`` with lorebot's listeners registered.
 
@@ -49,11 +51,17 @@ def create_app(
     thread pool, since Slack gives up on a request that takes over three seconds.
     Constructing the app calls ``auth.test`` once, so a wrong token fails here, loudly.
     Pass your own ``listeners`` to drain their in-flight answers at shutdown
-    (``listeners.close()``, as ``lorebot serve`` does).
+    (``listeners.close()``, as ``lorebot serve`` does). With OAuth settings the installation
+    and state stores live in lorebot's Postgres: pass its ``oauth_engine`` (``serve`` does).
     """
     # OAuth (many workspaces): tokens come from the installation store, not SLACK_BOT_TOKEN.
-    oauth = installation.oauth_settings(settings, core.db.engine) if (
-        not socket_mode and installation.oauth_enabled(settings)) else None
+    oauth = None
+    if not socket_mode and installation.oauth_enabled(settings):
+        engine = oauth_engine or getattr(getattr(core, "db", None), "engine", None)
+        if engine is None:
+            raise ValueError("Slack OAuth needs the database engine for its installation store: "
+                             "pass create_app(..., oauth_engine=...)")
+        oauth = installation.oauth_settings(settings, engine)
     client = client or (installation.oauth_client(settings, api_base_url(settings)) if oauth
                         else make_client(settings))
     signing_secret = "" if socket_mode else settings.secret("slack_signing_secret")

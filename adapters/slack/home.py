@@ -1,7 +1,8 @@
 """The Home tab: ``app_home_opened`` (tab ``home``) -> ``views.publish``; its admin buttons.
 
-The content comes from the core (:func:`bot.home.home_data`: admins get failing sources, the
-week's gaps and satisfaction) and is drawn by :func:`adapters.slack.home_view.home_view`. A
+The content comes from the core (``core.home``, built by :func:`bot.home.home_data`: admins
+get failing sources, the week's gaps and satisfaction) and is drawn by
+:func:`adapters.slack.home_view.home_view`. A
 button runs an admin command (``sources reindex NAME``, ``gaps``) through ``core.command``,
 the same router path as ``/lore admin``, so authorization and the audit log are the same;
 the result arrives in the person's DM with lorebot, and the Home tab is refreshed.
@@ -20,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import render, translate
 from adapters.slack.home_view import HOME_GAPS, HOME_REINDEX, home_view
 from adapters.slack.workspace import workspace_channel
-from bot.home import home_data
+from bot.ports import Core
 from bot.settings import Settings
 from bot.types import Actor
 
@@ -44,7 +45,7 @@ def platform_admin(client: WebClient, user_id: str) -> bool:
 
 
 class HomeTab:
-    def __init__(self, core: Any, settings: Settings, *, per_workspace: bool) -> None:
+    def __init__(self, core: Core, settings: Settings, *, per_workspace: bool) -> None:
         self.core = core
         self.settings = settings
         self.per_workspace = per_workspace
@@ -60,7 +61,7 @@ class HomeTab:
 
     def publish(self, client: WebClient, user_id: str) -> None:
         viewer = self._viewer(client, user_id)
-        data = home_data(db=self.core.db, settings=self.settings, viewer=viewer)
+        data = self.core.home(viewer)
         client.views_publish(user_id=user_id, view=home_view(data))
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:

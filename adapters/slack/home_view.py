@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from adapters.slack.render import humanize_age
-from bot.home import AdminHome, HomeData, SourceInfo
+from bot.types import AdminHome, HomeData, SourceInfo
 
 HOME_REINDEX = "lorebot_home_reindex"  # value: the source's name
 HOME_GAPS = "lorebot_home_gaps"

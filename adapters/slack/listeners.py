@@ -36,6 +36,7 @@ USAGE = (
 )
 APOLOGY = ("Sorry, something went wrong while answering. Please try again in a moment; "
            "if it keeps happening, give an admin this reference: `{ref}`.")
+LIMITED = "You're asking faster than this workspace allows; please try again in a minute."
 TRUNCATED = "Your message was long, so I used only its first {n:,} characters."
 _ADMIN_TTL_S = 600.0
 _SHARE_CACHE = 512
@@ -183,6 +184,13 @@ class SlackListeners:
         if reply.kind == "usage" or not question:
             self._post_text(client, channel, reply.thread, USAGE)
             return
+        if reply.kind == "limited":  # never a silent drop: say when to try again
+            self._post_text(client, channel, reply.thread, reply.message or LIMITED)
+            return
+        if reply.wait_s > 0:  # queued by the channel's limit: say so, then answer in turn
+            if reply.message:
+                self._post_text(client, channel, reply.thread, reply.message)
+            time.sleep(reply.wait_s)
         if truncated:
             log.info("long Slack question truncated", extra={"chars": len(reply.question)})
         ref = new_reference()
@@ -293,12 +301,21 @@ class SlackListeners:
             self.defer(self._admin, cmd, respond, client)
             return
         question, truncated = translate.limit_question(cmd.text)
+        admission = self.core.admit(asker=cmd.user, channel=cmd.channel)
+        if not admission.allowed:
+            ack(response_type="ephemeral", text=render.to_mrkdwn(admission.message or LIMITED))
+            return
         # Slack drops a command not acknowledged within 3 s: ack first, answer after.
-        ack(response_type="ephemeral", text=f"Looking up: _{render.to_mrkdwn(question[:200])}_")
-        self.defer(self._answer_slash, cmd, question, truncated, respond, client)
+        looking = f"Looking up: _{render.to_mrkdwn(question[:200])}_"
+        if admission.queued and admission.message:
+            looking = f"{render.to_mrkdwn(admission.message)}\n{looking}"
+        ack(response_type="ephemeral", text=looking)
+        self.defer(self._answer_slash, cmd, question, truncated, respond, client, admission.wait_s)
 
     def _answer_slash(self, cmd: translate.SlashCommand, question: str, truncated: bool, respond: Respond,
-                      client: WebClient) -> None:
+                      client: WebClient, wait_s: float = 0.0) -> None:
+        if wait_s > 0:
+            time.sleep(wait_s)
         ref = new_reference()
         with bind_request_id(ref):
             try:

@@ -3,7 +3,7 @@
 The answer is ephemeral (only the person who used the shortcut sees it, posted with
 ``chat.postEphemeral`` in the message's thread), with the usual 👍 / 👎 and a "Share to
 channel" button that posts it in the thread for everyone. The question goes through the
-shared rate limiter (:mod:`bot.ratelimit`) and the core's ordinary ask path.
+rate limits (``core.admit``) and the core's ordinary ask path.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import render, translate
 from adapters.slack.workspace import slack_channel_id, workspace_channel
 from bot.logging import bind_request_id
-from bot.ratelimit import RateLimiter
+from bot.ports import Core
 from bot.settings import Settings
 from bot.types import Answer
 
@@ -63,11 +63,10 @@ def with_thread_share(messages: list[render.SlackMessage], value: str) -> list[r
 
 
 class MessageShortcut:
-    def __init__(self, core: Any, settings: Settings, *, limiter: RateLimiter, per_workspace: bool,
+    def __init__(self, core: Core, settings: Settings, *, per_workspace: bool,
                  inline: bool = False) -> None:
         self.core = core
         self.settings = settings
-        self.limiter = limiter
         self.per_workspace = per_workspace
         # Answering (and a queue's wait) takes seconds: not on bolt's own listener threads.
         self._pool = None if inline else ThreadPoolExecutor(WORKERS, thread_name_prefix="lorebot-shortcut")
@@ -117,7 +116,7 @@ class MessageShortcut:
             return
         channel = workspace_channel(channel_id, context.team_id, per_workspace=self.per_workspace)
         asker = translate.actor(user_id)
-        decision = self.limiter.check(user=asker.key, channel=f"{channel.platform}:{channel.id}")
+        decision = self.core.admit(asker=asker, channel=channel)
         if not decision.allowed:
             tell(decision.message or "Please try again in a minute.")
             return

@@ -64,6 +64,12 @@ class CommandContext:
     # Records how a background command ended (the audit row of its start says "started").
     record_finish: Callable[[str], None] | None = None
     jobs: BackgroundJobs = field(default_factory=BackgroundJobs)
+    on_sources_changed: Callable[[], None] | None = None
+
+    def sources_changed(self) -> None:
+        """A source was added, removed or rescheduled: let the scheduler (if any) catch up."""
+        if self.on_sources_changed is not None:
+            self.on_sources_changed()
 
     def start(self, label: str, work: Callable[[], str]) -> str:
         """Run ``work`` in a worker thread and report its result through ``notify``.

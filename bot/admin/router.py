@@ -42,11 +42,14 @@ class CommandRouter:
     """Needs only settings and the database; ``jobs`` holds its long commands, for draining."""
 
     def __init__(self, *, settings: Settings, db: Database, registry: Registry | None = None,
-                 jobs: BackgroundJobs | None = None) -> None:
+                 jobs: BackgroundJobs | None = None,
+                 on_sources_changed: Callable[[], None] | None = None) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry or build_registry()
         self.jobs = jobs or BackgroundJobs()
+        # Wired by the composer: ``lorebot serve`` rebuilds the scheduler's jobs.
+        self.on_sources_changed = on_sources_changed
 
     def handle(
         self,
@@ -96,7 +99,7 @@ class CommandRouter:
 
         ctx = CommandContext(settings=self.settings, db=self.db, actor=actor, channel=channel,
                              notify=notify, registry=self.registry, record_finish=record_finish,
-                             jobs=self.jobs)
+                             jobs=self.jobs, on_sources_changed=self.on_sources_changed)
         try:
             parsed = spec.parse(rest)
             return CommandResult(spec.handler(ctx, parsed), private=not spec.public)

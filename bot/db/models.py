@@ -181,7 +181,6 @@ class QuestionRateEvent(Base):
 # Slack's OAuth store tables (plain tables, written by slack_sdk): on the same metadata.
 from bot.db import oauth_tables as _oauth_tables  # noqa: E402,F401
 
-
 __all__ = [
     "AuditLog",
     "Base",

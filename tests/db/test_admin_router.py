@@ -259,10 +259,10 @@ def test_finetune_commands_say_when_fine_tuning_is_missing(core, monkeypatch):
     import finetune
 
     # As if the package were not installed: importing finetune.api fails with
-    # ModuleNotFoundError, and so does the bot's composition of it (bot.style imports it).
+    # ModuleNotFoundError, and so does the bot's composition of it (bot.style, imported afresh).
     monkeypatch.setitem(sys.modules, "finetune.api", None)
     monkeypatch.delattr(finetune, "api", raising=False)
-    monkeypatch.setitem(sys.modules, "bot.style", None)
+    monkeypatch.delitem(sys.modules, "bot.style", raising=False)
     monkeypatch.delattr(bot, "style", raising=False)
     r = core.command("finetune status", actor=ADMIN, channel=GENERAL)
     assert not r.ok and r.text.startswith("fine-tuning is not installed")

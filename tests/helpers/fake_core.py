@@ -18,11 +18,13 @@ from bot import inbound
 from bot.settings import Settings
 from bot.types import (
     Actor,
+    Admission,
     Answer,
     ChannelRef,
     Citation,
     CommandInfo,
     CommandResult,
+    HomeData,
     IncomingMessage,
     Reaction,
     Reply,
@@ -62,6 +64,10 @@ class FakeCore:
     replies: dict[str, uuid.UUID] = field(default_factory=dict)
     bot_threads: set[tuple[str, str, str]] = field(default_factory=set)
     claimed: set[tuple[str, str]] = field(default_factory=set)
+    # What ``admit`` answers (allow by default) and the calls it saw; what ``home`` returns.
+    admission: Admission = field(default_factory=lambda: Admission(allowed=True))
+    admitted: list[tuple[Actor, ChannelRef]] = field(default_factory=list)
+    home_data: HomeData | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- inbound ---
@@ -99,6 +105,15 @@ class FakeCore:
                 return False
             self.claimed.add((platform, event_id))
             return True
+
+    # --- rate limits and home ---
+    def admit(self, *, asker: Actor, channel: ChannelRef) -> Admission:
+        with self._lock:
+            self.admitted.append((asker, channel))
+        return self.admission
+
+    def home(self, viewer: Actor) -> HomeData:
+        return self.home_data or HomeData(collections=[], sources=[], default_collection="default")
 
     # --- asking ---
     def ask(self, question: str, *, channel: ChannelRef, asker: Actor,

@@ -15,7 +15,7 @@ from bot.schedules import describe
 
 
 def _sources_changed(ctx: CommandContext) -> None:
-    ctx.core.sources_changed()
+    ctx.sources_changed()
 
 
 def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
