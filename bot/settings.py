@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     ingest_http_timeout_s: float = 15.0
     ingest_max_pages: int = 500
     ingest_user_agent: str = "lorebot/0.1 (+https://github.com/lorebot/lorebot)"
+    # Web sources refuse private/loopback/link-local/metadata addresses; these hosts are allowed
+    # anyway (globs such as wiki.corp or *.internal, addresses or networks such as 10.0.0.0/8).
+    web_allowed_private_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redact_emails: bool = True
     redact_phones: bool = True
 
@@ -150,7 +153,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "lorebot_admins", "slack_upvote_emoji", "slack_downvote_emoji", "discord_guild_ids",
-        mode="before",
+        "web_allowed_private_hosts", mode="before",
     )
     @classmethod
     def _lists(cls, value: object) -> object:

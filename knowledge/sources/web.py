@@ -9,6 +9,9 @@ and asks the server with If-Modified-Since for the others; it then reports ``com
 At most INGEST_MAX_PAGES pages are fetched per load. Every fetch is polite: our user agent,
 robots.txt, INGEST_HTTP_TIMEOUT_S, INGEST_MAX_FILE_MB. ``external_id`` is the URL without its
 ``#fragment``; ``uri`` is where the server finally answered (after redirects).
+Private, loopback, link-local and metadata addresses are refused (when the source is added, by
+the URL's spelling, and at every fetch and redirect, by the resolved addresses; see
+:mod:`knowledge.sources.netguard`) unless WEB_ALLOWED_PRIVATE_HOSTS allows the host.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from knowledge.sources.base import SourceSpec
 from knowledge.sources.decoding import ReadError
 from knowledge.sources.folder import as_utc
 from knowledge.sources.http_fetch import Fetcher, FetchError, NotModified
+from knowledge.sources.netguard import BlockedAddress, NetPolicy, check_literal
 from knowledge.sources.readers import reader_for_mime
 from knowledge.sources.sitemap import SitemapEntry, SitemapError, is_sitemap_url, parse_sitemap
 from knowledge.types import Document, DocumentError
@@ -51,6 +55,11 @@ def parse_urls(location: str, options: dict | None = None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+def net_policy(settings: object) -> NetPolicy:
+    """The address policy from WEB_ALLOWED_PRIVATE_HOSTS (absent: public addresses only)."""
+    return NetPolicy(tuple(getattr(settings, "web_allowed_private_hosts", None) or ()))
+
+
 def normalise_url(url: str) -> str:
     return urldefrag(url.strip())[0]
 
@@ -62,6 +71,12 @@ class WebSource:
         self.settings = settings
         self.options = spec.options or {}
         self.urls = parse_urls(spec.location, self.options)
+        self.policy = net_policy(settings)
+        for url in self.urls:  # refused when added, not only when first fetched
+            try:
+                check_literal(urlsplit(url).hostname or "", self.policy)
+            except BlockedAddress as exc:
+                raise ValueError(f"web source {spec.name!r}: {exc}") from exc
         self.transport = transport
         self._complete = False
         self._whole = False
@@ -86,7 +101,8 @@ class WebSource:
         reported: set[str] = set()  # one error per URL, however often a sitemap repeats it
         with Fetcher(user_agent=self.settings.ingest_user_agent,
                      timeout_s=self.settings.ingest_http_timeout_s,
-                     max_file_mb=self.settings.ingest_max_file_mb, transport=self.transport) as fetcher:
+                     max_file_mb=self.settings.ingest_max_file_mb, transport=self.transport,
+                     policy=self.policy) as fetcher:
             for item in self._pages(fetcher):
                 if isinstance(item, DocumentError):
                     if item.external_id not in reported:
