@@ -18,6 +18,7 @@ from bot import schedules
 from bot.db import sources as sources_db
 from bot.db.session import Database
 from bot.settings import Settings
+from knowledge.redaction import strip_credentials_in
 
 KINDS = ("folder", "web", "git", "jsonl", "slack", "discord")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -152,9 +153,11 @@ def list_source_infos(*, db: Database, collection: str | None = None) -> list[So
 
 def _info(row: Any, counts: dict[str, int]) -> SourceInfo:
     return SourceInfo(
-        name=row.name, kind=row.kind, location=row.location, collection=row.collection.name,
-        schedule=row.schedule, status=row.status, last_run_at=row.last_run_at,
-        last_success_at=row.last_success_at, last_error=row.last_error,
+        # credentials in a URL are kept to fetch with, never shown (list, describe, --json)
+        name=row.name, kind=row.kind, location=strip_credentials_in(row.location),
+        collection=row.collection.name, schedule=row.schedule, status=row.status,
+        last_run_at=row.last_run_at, last_success_at=row.last_success_at,
+        last_error=strip_credentials_in(row.last_error) if row.last_error else None,
         documents=counts["documents"], chunks=counts["chunks"],
     )
 

@@ -120,3 +120,18 @@ def test_allow_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPa
     policy = NetPolicy(tuple(load_settings(_env_file=None).web_allowed_private_hosts))
     assert policy.host_allowed("WIKI.corp.") and policy.address_allowed(ipaddress.ip_address("10.9.9.9"))
     assert not policy.host_allowed("other.corp")
+
+
+def test_url_credentials_fetch_but_are_never_stored(unit_settings, site: LocalSite) -> None:
+    site.routes["/page"] = Route(PAGE)
+    settings = unit_settings.model_copy(update={"web_allowed_private_hosts": ["127.0.0.1"]})
+    clean = site.url("/page")
+    secret_url = clean.replace("http://", "http://ops:Hunter2Secret@")
+    missing = secret_url.replace("/page", "/gone")
+    items = list(_web(settings, f"{secret_url}, {missing}").load())
+    doc = next(i for i in items if isinstance(i, Document))
+    error = next(i for i in items if isinstance(i, DocumentError))
+    assert site.request_headers["/page"]["Authorization"].startswith("Basic ")  # still used to fetch
+    assert doc.external_id == clean and doc.uri == clean and doc.metadata["url"] == clean
+    assert "Hunter2Secret" not in repr(doc.metadata) and doc.title != secret_url
+    assert error.external_id == clean.replace("/page", "/gone") and "Hunter2Secret" not in error.reason
