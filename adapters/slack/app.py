@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
+SIGNATURE_CLAIMS = "slack-signature"  # processed_events namespace for request signatures (pruned with it)
+
+
 def make_client(settings: Settings) -> WebClient:
     """A Web API client with the bot token, ``SLACK_API_URL`` honoured, 429s retried."""
     token = settings.secret("slack_bot_token")
@@ -58,4 +61,7 @@ def create_app(
     listeners.register(app)
     # ``lorebot serve`` drains in-flight answers on shutdown through this.
     app.lorebot_listeners = listeners  # type: ignore[attr-defined]
+    # HTTP mode refuses a replayed signed request: each signature is claimed once, in the database.
+    app.lorebot_claim_signature = lambda signature: core.claim_event(  # type: ignore[attr-defined]
+        platform=SIGNATURE_CLAIMS, event_id=signature)
     return app
