@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     lorebot_log_format: Literal["auto", "json", "text"] = "auto"
     lorebot_http_host: str = "0.0.0.0"  # noqa: S104 - the HTTP endpoint must be reachable by Slack
     lorebot_http_port: int = 3000
+    # /metrics (with /healthz, /readyz) on their own port and address; unset: on LOREBOT_HTTP_PORT
+    lorebot_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    lorebot_metrics_host: str | None = None  # default: LOREBOT_HTTP_HOST
     lorebot_shutdown_timeout_s: float = 20.0
 
     # --- embeddings ---
