@@ -17,6 +17,7 @@ from typing import Any
 from bot import schedules
 from bot.db import sources as sources_db
 from bot.db.session import Database
+from bot.hygiene import validate_collection_name
 from bot.settings import Settings
 from knowledge.redaction import strip_credentials_in
 
@@ -115,13 +116,14 @@ def add_source(
             f"source name {name!r} must be 1-100 letters, digits, '.', '_' or '-', starting with a "
             "letter or digit"
         )
+    collection = validate_collection_name(collection or settings.default_collection)
     kind = (kind or guess_kind(location)).lower()
     stored_location = check_location(kind, location)
     schedule = schedules.to_schedule(every=every, cron=cron)
     with db.session() as session:
         sources_db.create_source(
             session=session, name=name, kind=kind, location=stored_location,
-            collection=collection or settings.default_collection, schedule=schedule, options=options,
+            collection=collection, schedule=schedule, options=options,
         )
     return source_info(db=db, name=name)
 

@@ -13,14 +13,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Chunk, Collection, Document, IngestRun, Source
+from bot.hygiene import validate_collection_name
 
 DELETE_BATCH = 500
 
 
 def get_or_create_collection(*, session: Session, name: str, description: str = "") -> Collection:
+    """The collection ``name``; a new one only under a valid name (ValueError otherwise)."""
     found = session.execute(select(Collection).where(Collection.name == name)).scalar_one_or_none()
     if found is not None:
         return found
+    validate_collection_name(name)  # every path that creates a collection comes through here
     collection = Collection(name=name, description=description)
     session.add(collection)
     session.flush()

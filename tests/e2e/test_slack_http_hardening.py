@@ -195,3 +195,15 @@ def test_a_normal_request_still_works_on_the_real_server(served: int) -> None:
         f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     status, _ = _raw(served, head, iter([body.encode()]))
     assert status.endswith("200 OK")
+
+
+def test_nul_and_lone_surrogate_in_a_question_are_cleaned_at_the_edge(client: TestClient, slack,
+                                                                      stand_in) -> None:
+    _, answerer = slack
+    # json.dumps writes "\u0000" and "\ud800": valid JSON that Slack can deliver
+    body = event_body(mention("how do we\x00 deploy \ud800?", ts="1700000400.000100"))
+    assert _post(client, body).status_code == 200
+    # the recording answerer stores the question in Postgres, which refuses NUL: it would never post
+    assert stand_in.wait_for(lambda: len(stand_in.of("chat.postMessage")) == 1)
+    question = answerer.calls[0]["question"]
+    assert "\x00" not in question and "\ud800" not in question and "\ufffd" in question
