@@ -19,8 +19,24 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _PLACEHOLDER = re.compile(r"(replace|change[-_ ]?me|your[-_]|example|placeholder|xxxx|\.\.\.)", re.I)
 
 
+# Published in lorebot's own code and docs: asker hashes made with these are reversible by anyone.
+PUBLIC_SALTS = frozenset({"lorebot-default-salt", "REPLACE-ME-with-a-random-string"})
+
+
 class ConfigError(ValueError):
     """A setting is missing or wrong; the message says which one and how to fix it."""
+
+
+def is_placeholder(value: str) -> bool:
+    """A value copied from ``.env.example`` or the docs rather than a real secret."""
+    return value.strip() in PUBLIC_SALTS or bool(_PLACEHOLDER.search(value))
+
+
+PUBLIC_SALT_ERROR = (
+    "ASKER_HASH_SALT holds a public placeholder value, so askers could be re-identified; set a long "
+    "random value (e.g. `openssl rand -hex 32`) or unset it to have lorebot generate one into the "
+    "data folder"
+)
 
 
 def _split_list(value: object) -> object:
@@ -109,12 +125,16 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     answer_max_sentences: int = 4
-    asker_hash_salt: SecretStr = SecretStr("lorebot-default-salt")
+    # unset: a random salt is generated into LOREBOT_DATA_DIR/asker_salt (bot/identity.py);
+    # public values (the old default, the .env.example placeholder) are refused
+    asker_hash_salt: SecretStr | None = None
     interaction_retention_days: int = 180
 
     # --- admin ---
     lorebot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    trust_platform_admins: bool = True
+    # off by default: a Slack workspace admin or a Discord "Manage Server" member is not
+    # automatically someone who may add sources or export feedback from the host
+    trust_platform_admins: bool = False
 
     # --- Slack ---
     slack_bot_token: SecretStr | None = None
@@ -171,6 +191,16 @@ class Settings(BaseSettings):
                     f"LOREBOT_ADMINS entry {entry!r} needs a platform prefix, e.g. slack:U123 "
                     "or discord:456"
                 )
+        return value
+
+    @field_validator("asker_hash_salt", mode="before")
+    @classmethod
+    def _salt_not_public(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None  # unset: generated into the data folder (bot/identity.py)
+        if isinstance(raw, str) and is_placeholder(raw):
+            raise ValueError(PUBLIC_SALT_ERROR)
         return value
 
     @field_validator("lorebot_data_dir", mode="before")
