@@ -1,13 +1,17 @@
 """Every setting lorebot reads, in one pydantic-settings class.
 
 Field names are the environment variable names in lower case, so ``SLACK_BOT_TOKEN`` in the
-environment or in ``.env`` sets ``settings.slack_bot_token``. Nothing is built at import:
-call :func:`get_settings` (cached) or :func:`load_settings` (fresh, for tests and tools).
+environment or in ``.env`` sets ``settings.slack_bot_token``. Which ``.env``: the file named by
+LOREBOT_ENV_FILE (``none`` for no file), else ``.env`` in the directory lorebot starts in, kept for
+compatibility; a service should set LOREBOT_ENV_FILE so the working directory does not matter.
+Nothing is built at import: call :func:`get_settings` (cached) or :func:`load_settings` (fresh,
+for tests and tools).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
+
+    # --- where settings come from (read before the rest; here so it is documented and shown) ---
+    lorebot_env_file: str | None = None
 
     # --- storage ---
     database_url: SecretStr | None = None
@@ -243,8 +250,25 @@ class Settings(BaseSettings):
         return value is not None and bool(value.get_secret_value().strip())
 
 
+def env_file() -> Path | None:
+    """The dotenv file to read: LOREBOT_ENV_FILE (must exist; ``none``/empty: none), else ``./.env``."""
+    raw = os.environ.get("LOREBOT_ENV_FILE")
+    if raw is None:
+        return Path(".env")  # relative to the working directory: the old behaviour
+    if not raw.strip() or raw.strip().lower() == "none":
+        return None
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"LOREBOT_ENV_FILE={raw} is not a file; point it at your .env (an absolute "
+                          "path) or set it to none to read only the environment")
+    return path
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment and ``.env``; keyword overrides win (tests, tools)."""
+    """Build settings from the environment and the env file (:func:`env_file`); keyword
+    overrides win (tests, tools; ``_env_file=None`` reads no file)."""
+    if "_env_file" not in overrides:
+        overrides["_env_file"] = env_file()
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
