@@ -98,6 +98,22 @@ def check_location(kind: str, location: str) -> str:
     return str(Path(os.path.abspath(path)))
 
 
+def check_web_addresses(location: str, settings: Settings) -> None:
+    """ValueError if a URL's host is spelled as an internal address or a metadata service; the
+    fetcher re-checks after DNS and at every redirect (WEB_ALLOWED_PRIVATE_HOSTS allows hosts)."""
+    from urllib.parse import urlsplit
+
+    from knowledge.sources.netguard import BlockedAddress, check_literal
+    from knowledge.sources.web import net_policy, parse_urls
+
+    policy = net_policy(settings)
+    for url in parse_urls(location):
+        try:
+            check_literal(urlsplit(url).hostname or "", policy)
+        except BlockedAddress as exc:
+            raise ValueError(str(exc)) from exc
+
+
 def add_source(
     *,
     db: Database,
@@ -119,6 +135,8 @@ def add_source(
     collection = validate_collection_name(collection or settings.default_collection)
     kind = (kind or guess_kind(location)).lower()
     stored_location = check_location(kind, location)
+    if kind == "web":
+        check_web_addresses(stored_location, settings)
     schedule = schedules.to_schedule(every=every, cron=cron)
     with db.session() as session:
         sources_db.create_source(

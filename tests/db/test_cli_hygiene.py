@@ -79,3 +79,20 @@ def test_ask_with_nul_and_a_lone_surrogate_answers(cli) -> None:
     result = cli("ask", "how do we\x00 deploy \ud800?", "--json")
     assert result.exit_code == 0, result.output
     assert "answer" in json.loads(result.output)
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/",
+                                 "http://[::1]:8080/", "http://0x7f000001/", "http://2130706433/",
+                                 "http://10.0.0.1/wiki"])
+def test_sources_add_refuses_internal_web_addresses(cli, url: str) -> None:
+    result = cli("sources", "add", "meta", url, "--kind", "web")
+    assert result.exit_code == 2 and ("public addresses only" in result.output or "metadata" in result.output)
+    assert json.loads(cli("sources", "list", "--json").output) == []
+
+
+def test_sources_add_allows_an_internal_host_the_operator_listed(cli_env, cli) -> None:
+    cli_env.setenv("WEB_ALLOWED_PRIVATE_HOSTS", "10.0.0.0/8")
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    assert cli("sources", "add", "wiki", "http://10.0.0.1/wiki", "--kind", "web").exit_code == 0
