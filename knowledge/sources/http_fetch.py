@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import urllib.request
 import urllib.robotparser
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,13 @@ import httpcore
 import httpx
 
 from knowledge.sources.files import max_bytes
-from knowledge.sources.netguard import BlockedAddress, GuardedBackend, NetPolicy, check_literal
+from knowledge.sources.netguard import (
+    BlockedAddress,
+    GuardedBackend,
+    NetPolicy,
+    check_literal,
+    resolve_checked,
+)
 
 ROBOTS_MAX_BYTES = 512 * 1024
 MAX_CRAWL_DELAY_S = 5.0
@@ -82,11 +89,14 @@ class Fetcher:
         self.timeout_s = timeout_s
         self.max_file_mb = max_file_mb
         self.policy = policy or NetPolicy()
+        # Behind an HTTP(S)_PROXY from the environment the proxy connects, so the socket cannot be
+        # pinned here: every hop's name is then resolved and checked before the request instead.
+        self._proxied = transport is None and bool(urllib.request.getproxies())
         self.client = httpx.Client(
             headers={"User-Agent": user_agent},
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,  # _open follows them, checking every hop
-            transport=transport or guarded_transport(self.policy),
+            transport=transport or (None if self._proxied else guarded_transport(self.policy)),
         )
         self._robots: dict[str, urllib.robotparser.RobotFileParser | str | FetchError] = {}
         self._last_hit: dict[str, float] = {}
@@ -141,6 +151,9 @@ class Fetcher:
             if parts.scheme not in {"http", "https"} or not parts.hostname:
                 raise FetchError(f"redirected to {url!r}, which is not an http(s) URL; not followed")
             check_literal(parts.hostname, self.policy)
+            if self._proxied:
+                resolve_checked(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                self.policy)
             response = self.client.send(self.client.build_request("GET", url, headers=headers), stream=True)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECTS or not location:

@@ -135,3 +135,26 @@ def test_url_credentials_fetch_but_are_never_stored(unit_settings, site: LocalSi
     assert doc.external_id == clean and doc.uri == clean and doc.metadata["url"] == clean
     assert "Hunter2Secret" not in repr(doc.metadata) and doc.title != secret_url
     assert error.external_id == clean.replace("/page", "/gone") and "Hunter2Secret" not in error.reason
+
+
+def test_environment_proxy_is_used_and_names_are_checked_before_the_request(
+        unit_settings, site: LocalSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind HTTP_PROXY the proxy connects (no pinning possible), so each name is resolved and
+    checked first; the local site plays the proxy and sees absolute-URI requests."""
+    real = socket.getaddrinfo
+    answers = {"docs.example.com": "93.184.216.34", "intranet.example.com": "10.1.2.3"}
+
+    def resolve(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("HTTP_PROXY", site.url("/").rstrip("/"))
+    monkeypatch.setenv("NO_PROXY", "")
+    site.routes["http://docs.example.com/page"] = Route(PAGE)
+    items = list(_web(unit_settings, "http://docs.example.com/page").load())
+    assert isinstance(items[0], Document) and site.hits["http://docs.example.com/page"] == 1
+    refused = list(_web(unit_settings, "http://intranet.example.com/page").load())
+    assert "10.1.2.3" in refused[0].reason and "private" in refused[0].reason
+    assert not any("intranet" in path for path in site.hits)
