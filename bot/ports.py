@@ -55,6 +55,10 @@ class Core(Protocol):
         """What the app's home shows ``viewer``."""
         ...
 
+    def claim_event(self, *, platform: str, event_id: str) -> bool:
+        """True the first time ``event_id`` is claimed on any replica (exactly-once handling)."""
+        ...
+
     def attach_reply(self, *, interaction_id: uuid.UUID, reply_ref: str) -> None:
         """Remember the platform message carrying an answer, so reactions on it count."""
         ...

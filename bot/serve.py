@@ -130,13 +130,13 @@ class Service:
             self._stoppers.append(("slack", handler.close))
         elif (s.has("slack_bot_token") or s.has("slack_client_id")) and s.has("slack_signing_secret"):
             from adapters.slack.app import create_app as slack_app
-            from adapters.slack.http import slack_routes
+            from adapters.slack.http import signature_claims, slack_routes
             from adapters.slack.oauth import oauth_routes
 
             listeners = self.slack_listeners(core)
             app = slack_app(core, s, listeners=listeners, oauth_engine=core.db.engine)
             # with OAuth settings also /slack/install and /slack/oauth_redirect
-            routes.extend(slack_routes(app) + oauth_routes(app))
+            routes.extend(slack_routes(app, claim=signature_claims(core)) + oauth_routes(app))
             self.readiness.adapters["slack"] = lambda: True  # auth.test passed when built
             log.info("Slack events accepted over HTTP at /slack/events")
         if s.has("discord_token"):

@@ -3,6 +3,11 @@
 ``/healthz`` answers as long as the process runs. ``/readyz`` says whether this replica
 should get traffic: the database answers, its schema is at head, every started adapter is
 connected, and the process is not shutting down; otherwise 503 with the reasons.
+
+With LOREBOT_METRICS_PORT set, ``/metrics`` moves to its own listener (with ``/healthz`` and
+``/readyz``, on LOREBOT_METRICS_HOST, default LOREBOT_HTTP_HOST), so the port Slack reaches
+can be public while metrics stay on an internal address; :func:`http_listeners` says which
+apps to serve where. Unset, everything stays on the one port, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from bot import metrics
 from bot.db import migrate
 from bot.db.session import Database, ping
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +69,8 @@ class Readiness:
 
 
 def create_app(readiness: Readiness, *, extra_routes: list[BaseRoute] | None = None,
-               lifespan: Any = None) -> Starlette:
+               lifespan: Any = None, serve_metrics: bool = True) -> Starlette:
+    """Probes, ``/metrics`` unless ``serve_metrics`` is False, and ``extra_routes`` (Slack's)."""
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "alive"})
 
@@ -84,7 +91,33 @@ def create_app(readiness: Readiness, *, extra_routes: list[BaseRoute] | None = N
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *([Route("/metrics", metrics_endpoint, methods=["GET"])] if serve_metrics else []),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One address to serve one app on."""
+
+    host: str
+    port: int
+    app: Starlette
+
+
+def http_listeners(settings: Settings, readiness: Readiness, *, host: str | None = None,
+                   port: int | None = None, extra_routes: list[BaseRoute] | None = None,
+                   lifespan: Any = None) -> list[Listener]:
+    """The main listener (probes, Slack's routes, and ``/metrics`` unless it has its own port),
+    then the metrics listener when LOREBOT_METRICS_PORT names a different address."""
+    host = host or settings.lorebot_http_host
+    port = port or settings.lorebot_http_port
+    metrics_port = settings.lorebot_metrics_port
+    metrics_host = settings.lorebot_metrics_host or host
+    separate = metrics_port is not None and (metrics_port, metrics_host) != (port, host)
+    main = Listener(host, port, create_app(readiness, extra_routes=extra_routes, lifespan=lifespan,
+                                           serve_metrics=not separate))
+    if not separate:
+        return [main]
+    return [main, Listener(metrics_host, metrics_port, create_app(readiness))]

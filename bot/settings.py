@@ -1,13 +1,17 @@
 """Every setting lorebot reads, in one pydantic-settings class.
 
 Field names are the environment variable names in lower case, so ``SLACK_BOT_TOKEN`` in the
-environment or in ``.env`` sets ``settings.slack_bot_token``. Nothing is built at import:
-call :func:`get_settings` (cached) or :func:`load_settings` (fresh, for tests and tools).
+environment or in ``.env`` sets ``settings.slack_bot_token``. Which ``.env``: the file named by
+LOREBOT_ENV_FILE (``none`` for no file), else ``.env`` in the directory lorebot starts in, kept for
+compatibility; a service should set LOREBOT_ENV_FILE so the working directory does not matter.
+Nothing is built at import: call :func:`get_settings` (cached) or :func:`load_settings` (fresh,
+for tests and tools).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,6 +28,21 @@ _PLACEHOLDER = re.compile(r"(replace|change[-_ ]?me|your[-_]|example|placeholder
 # One class for the bot and the libraries: a library's configuration error (knowledge/finetune
 # never import the bot) is caught wherever the bot catches its own.
 ConfigError = _LibraryConfigError
+
+# Published in lorebot's own code and docs: asker hashes made with these are reversible by anyone.
+PUBLIC_SALTS = frozenset({"lorebot-default-salt", "REPLACE-ME-with-a-random-string"})
+
+
+def is_placeholder(value: str) -> bool:
+    """A value copied from ``.env.example`` or the docs rather than a real secret."""
+    return value.strip() in PUBLIC_SALTS or bool(_PLACEHOLDER.search(value))
+
+
+PUBLIC_SALT_ERROR = (
+    "ASKER_HASH_SALT holds a public placeholder value, so askers could be re-identified; set a long "
+    "random value (e.g. `openssl rand -hex 32`) or unset it to have lorebot generate one into the "
+    "data folder"
+)
 
 
 def _split_list(value: object) -> object:
@@ -51,6 +70,9 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
+    # --- where settings come from (read before the rest; here so it is documented and shown) ---
+    lorebot_env_file: str | None = None
+
     # --- storage ---
     database_url: SecretStr | None = None
     lorebot_data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("lorebot")))
@@ -60,6 +82,9 @@ class Settings(BaseSettings):
     lorebot_log_format: Literal["auto", "json", "text"] = "auto"
     lorebot_http_host: str = "0.0.0.0"  # noqa: S104 - the HTTP endpoint must be reachable by Slack
     lorebot_http_port: int = 3000
+    # /metrics (with /healthz, /readyz) on their own port and address; unset: on LOREBOT_HTTP_PORT
+    lorebot_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    lorebot_metrics_host: str | None = None  # default: LOREBOT_HTTP_HOST
     lorebot_shutdown_timeout_s: float = 20.0
 
     # --- embeddings ---
@@ -81,6 +106,9 @@ class Settings(BaseSettings):
     ingest_http_timeout_s: float = 15.0
     ingest_max_pages: int = 500
     ingest_user_agent: str = "lorebot/0.1 (+https://github.com/lorebot/lorebot)"
+    # Web sources refuse private/loopback/link-local/metadata addresses; these hosts are allowed
+    # anyway (globs such as wiki.corp or *.internal, addresses or networks such as 10.0.0.0/8).
+    web_allowed_private_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redact_emails: bool = True
     redact_phones: bool = True
 
@@ -106,12 +134,16 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     answer_max_sentences: int = 4
-    asker_hash_salt: SecretStr = SecretStr("lorebot-default-salt")
+    # unset: a random salt is generated into LOREBOT_DATA_DIR/asker_salt (bot/identity.py);
+    # public values (the old default, the .env.example placeholder) are refused
+    asker_hash_salt: SecretStr | None = None
     interaction_retention_days: int = 180
 
     # --- admin ---
     lorebot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    trust_platform_admins: bool = True
+    # off by default: a Slack workspace admin or a Discord "Manage Server" member is not
+    # automatically someone who may add sources or export feedback from the host
+    trust_platform_admins: bool = False
 
     # --- Slack ---
     slack_bot_token: SecretStr | None = None
@@ -168,7 +200,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "lorebot_admins", "slack_upvote_emoji", "slack_downvote_emoji", "discord_upvote_emoji",
-        "discord_downvote_emoji", "discord_guild_ids",
+        "discord_downvote_emoji", "discord_guild_ids", "web_allowed_private_hosts",
         mode="before",
     )
     @classmethod
@@ -184,6 +216,16 @@ class Settings(BaseSettings):
                     f"LOREBOT_ADMINS entry {entry!r} needs a platform prefix, e.g. slack:U123 "
                     "or discord:456"
                 )
+        return value
+
+    @field_validator("asker_hash_salt", mode="before")
+    @classmethod
+    def _salt_not_public(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None  # unset: generated into the data folder (bot/identity.py)
+        if isinstance(raw, str) and is_placeholder(raw):
+            raise ValueError(PUBLIC_SALT_ERROR)
         return value
 
     @field_validator("lorebot_data_dir", mode="before")
@@ -228,8 +270,25 @@ class Settings(BaseSettings):
         return value is not None and bool(value.get_secret_value().strip())
 
 
+def env_file() -> Path | None:
+    """The dotenv file to read: LOREBOT_ENV_FILE (must exist; ``none``/empty: none), else ``./.env``."""
+    raw = os.environ.get("LOREBOT_ENV_FILE")
+    if raw is None:
+        return Path(".env")  # relative to the working directory: the old behaviour
+    if not raw.strip() or raw.strip().lower() == "none":
+        return None
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"LOREBOT_ENV_FILE={raw} is not a file; point it at your .env (an absolute "
+                          "path) or set it to none to read only the environment")
+    return path
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment and ``.env``; keyword overrides win (tests, tools)."""
+    """Build settings from the environment and the env file (:func:`env_file`); keyword
+    overrides win (tests, tools; ``_env_file=None`` reads no file)."""
+    if "_env_file" not in overrides:
+        overrides["_env_file"] = env_file()
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:  # pydantic's ValidationError is a ValueError

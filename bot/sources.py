@@ -17,7 +17,9 @@ from typing import Any
 from bot import schedules
 from bot.db import sources as sources_db
 from bot.db.session import Database
+from bot.hygiene import validate_collection_name
 from bot.settings import Settings
+from knowledge.redaction import strip_credentials_in
 from knowledge.sources.registry import guess_kind, source_kinds
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -74,6 +76,22 @@ def check_location(kind: str, location: str) -> str:
     return str(Path(os.path.abspath(path)))
 
 
+def check_web_addresses(location: str, settings: Settings) -> None:
+    """ValueError if a URL's host is spelled as an internal address or a metadata service; the
+    fetcher re-checks after DNS and at every redirect (WEB_ALLOWED_PRIVATE_HOSTS allows hosts)."""
+    from urllib.parse import urlsplit
+
+    from knowledge.sources.netguard import BlockedAddress, check_literal
+    from knowledge.sources.web import net_policy, parse_urls
+
+    policy = net_policy(settings)
+    for url in parse_urls(location):
+        try:
+            check_literal(urlsplit(url).hostname or "", policy)
+        except BlockedAddress as exc:
+            raise ValueError(str(exc)) from exc
+
+
 def add_source(
     *,
     db: Database,
@@ -92,13 +110,16 @@ def add_source(
             f"source name {name!r} must be 1-100 letters, digits, '.', '_' or '-', starting with a "
             "letter or digit"
         )
+    collection = validate_collection_name(collection or settings.default_collection)
     kind = (kind or guess_kind(location)).lower()
     stored_location = check_location(kind, location)
+    if kind == "web":
+        check_web_addresses(stored_location, settings)
     schedule = schedules.to_schedule(every=every, cron=cron)
     with db.session() as session:
         sources_db.create_source(
             session=session, name=name, kind=kind, location=stored_location,
-            collection=collection or settings.default_collection, schedule=schedule, options=options,
+            collection=collection, schedule=schedule, options=options,
         )
     return source_info(db=db, name=name)
 
@@ -130,9 +151,11 @@ def list_source_infos(*, db: Database, collection: str | None = None) -> list[So
 
 def _info(row: Any, counts: dict[str, int]) -> SourceInfo:
     return SourceInfo(
-        name=row.name, kind=row.kind, location=row.location, collection=row.collection.name,
-        schedule=row.schedule, status=row.status, last_run_at=row.last_run_at,
-        last_success_at=row.last_success_at, last_error=row.last_error,
+        # credentials in a URL are kept to fetch with, never shown (list, describe, --json)
+        name=row.name, kind=row.kind, location=strip_credentials_in(row.location),
+        collection=row.collection.name, schedule=row.schedule, status=row.status,
+        last_run_at=row.last_run_at, last_success_at=row.last_success_at,
+        last_error=strip_credentials_in(row.last_error) if row.last_error else None,
         documents=counts["documents"], chunks=counts["chunks"],
     )
 

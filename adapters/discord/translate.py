@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.hygiene import clean_input
 from bot.types import Actor, ChannelRef, CommandInfo, IncomingMessage, Reaction
 
 PLATFORM = "discord"
@@ -24,6 +25,7 @@ _DESCRIPTION_LIMIT = 100
 
 def strip_mentions(text: str, bot_id: int | None) -> str:
     """The question without the ``<@bot>`` mention that addressed it."""
+    text = clean_input(text or "")  # NUL and lone surrogates break the database and the tokenizer
     if bot_id is not None:
         text = re.sub(rf"<@!?{bot_id}>", " ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -146,7 +148,12 @@ def command_text(subcommand: str, arguments: str | None) -> str:
     """The router's words for a ``/lore`` subcommand: ``/lore sources args:list`` -> ``sources list``,
     ``/lore reindex args:--all`` -> ``sources reindex --all``."""
     words = _ROUTER_WORDS.get(subcommand, subcommand)
-    return f"{words} {(arguments or '').strip()}".strip()
+    return clean_input(f"{words} {(arguments or '').strip()}".strip())
+
+
+def slash_question(question: str | None) -> str:
+    """The ``/ask`` option as a question: NUL bytes and lone surrogates cleaned, trimmed."""
+    return clean_input(question or "").strip()
 
 
 def thread_name(question: str, limit: int = 90) -> str:

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.hygiene import clean_input
 from bot.types import Actor, ChannelRef, IncomingMessage, Reaction
 
 PLATFORM = "slack"
@@ -46,7 +47,7 @@ def clean_text(text: str, bot_user_id: str | None = None, *, tidy: bool = True) 
     """Slack's wire format to what a person typed: the bot's own mention removed, other
     mentions and links shown readably, entities unescaped, whitespace tidied (``tidy=False``
     keeps spacing and blank lines, e.g. the indentation of code in indexed history)."""
-    text = text or ""
+    text = clean_input(text or "")  # NUL and lone surrogates break the database and the tokenizer
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>:?", " ", text)
     text = _USER_MENTION.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
@@ -55,7 +56,7 @@ def clean_text(text: str, bot_user_id: str | None = None, *, tidy: bool = True) 
     text = _SUBTEAM.sub(lambda m: f"@{m.group(1) or 'group'}", text)
     text = _LINK.sub(lambda m: m.group(1) if not m.group(2) or m.group(2) == m.group(1)
                      else f"{m.group(2)} ({m.group(1)})", text)
-    text = html.unescape(text)
+    text = clean_input(html.unescape(text))  # "&#0;" unescapes to NUL
     if not tidy:
         return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip()
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]

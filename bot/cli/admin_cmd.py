@@ -15,7 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from bot.cli.common import friendly_errors, settings
+from bot.cli.common import echo, friendly_errors, settings
 from bot.types import Actor, ChannelRef
 
 
@@ -50,8 +50,8 @@ def run_admin(words: list[str]) -> int:
     core = LoreBot.from_settings(settings())
     try:
         result = core.command(text, actor=cli_actor(), channel=ChannelRef("cli", "terminal"),
-                              notify=typer.echo)
-        typer.echo(result.text, err=not result.ok)
+                              notify=echo)
+        echo(result.text, err=not result.ok)
         # A long command answers "started"; the shell waits for its report before exiting.
         core.wait_for_background()
     finally:

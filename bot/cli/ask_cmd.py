@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import emit_json, friendly_errors
+from bot.cli.common import echo, emit_json, friendly_errors, secho
 
 
 def answer_payload(answer) -> dict:  # type: ignore[no-untyped-def]
@@ -34,10 +34,14 @@ def ask(
 ) -> None:
     """Ask a question of the knowledge base and print the answer with its sources."""
     from bot.answering.service import AnsweringService
+    from bot.hygiene import clean_input
     from bot.runtime import open_database
     from bot.settings import get_settings
     from bot.types import Actor, ChannelRef
 
+    question = clean_input(question)  # NUL would be a DataError, a lone surrogate a tokenizer crash
+    if not question.strip():
+        raise ValueError("the question is empty")
     settings = get_settings()
     db = open_database(settings)
     try:
@@ -54,14 +58,14 @@ def ask(
         emit_json(answer_payload(answer))
         return
     if answer.notice:
-        typer.secho(answer.notice, fg=typer.colors.YELLOW, err=True)
-    typer.echo(answer.text)
+        secho(answer.notice, fg=typer.colors.YELLOW, err=True)
+    echo(answer.text)
     if answer.citations:
-        typer.echo("\nSources:" if not answer.abstained else "\nClosest sources:")
+        echo("\nSources:" if not answer.abstained else "\nClosest sources:")
         for c in answer.citations:
             where = f" — {c.heading}" if c.heading else ""
-            typer.echo(f"  [{c.marker}] {c.title}{where} ({c.uri}) score {c.score:.2f}")
-    typer.secho(f"\nreference {answer.reference}", fg=typer.colors.BRIGHT_BLACK, err=True)
+            echo(f"  [{c.marker}] {c.title}{where} ({c.uri}) score {c.score:.2f}")
+    secho(f"\nreference {answer.reference}", fg=typer.colors.BRIGHT_BLACK, err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,10 @@
-"""Helpers shared by the CLI commands: settings, database, and one-line errors."""
+"""Helpers shared by the CLI commands: settings, database, one-line errors, and terminal output.
+
+Text that came from documents, chat or the database is printed through :func:`echo` /
+:func:`secho`, which strip terminal escape sequences and control characters
+(:func:`bot.hygiene.for_terminal`): an ANSI escape in a question listed by ``gaps`` must not
+rewrite the operator's screen. ``emit_json`` needs no stripping: JSON escapes control characters.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from bot.hygiene import for_terminal
 from bot.settings import ConfigError, Settings, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,10 +30,20 @@ def friendly_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (ConfigError, ValueError, FileNotFoundError) as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def echo(message: object = "", **kwargs: Any) -> None:
+    """``typer.echo`` for text that may hold escapes or control characters (see module docstring)."""
+    typer.echo(for_terminal(str(message)), **kwargs)
+
+
+def secho(message: object = "", **kwargs: Any) -> None:
+    """``typer.secho``, stripped like :func:`echo`; the colour is ours, not the text's."""
+    typer.secho(for_terminal(str(message)), **kwargs)
 
 
 def settings() -> Settings:

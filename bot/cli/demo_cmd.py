@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli.common import friendly_errors
+from bot.cli.common import echo, friendly_errors, secho
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_knowledge"
 SAMPLE_SOURCE = "lorebot-docs"
@@ -34,9 +34,9 @@ def register(app: typer.Typer) -> None:
         from bot.types import Actor, ChannelRef
 
         settings = get_settings()
-        typer.secho("1/3 database", bold=True)
+        secho("1/3 database", bold=True)
         db = open_database(settings)
-        typer.echo(f"    {db.safe_url} ({'embedded' if db.embedded else 'DATABASE_URL'}), "
+        echo(f"    {db.safe_url} ({'embedded' if db.embedded else 'DATABASE_URL'}), "
                    "migrated to head")
         try:
             with db.session() as s:
@@ -44,20 +44,20 @@ def register(app: typer.Typer) -> None:
             if not exists:
                 sources_service.add_source(db=db, settings=settings, name=SAMPLE_SOURCE,
                                            location=str(SAMPLE_DIR), kind="folder")
-            typer.secho(f"2/3 ingest {SAMPLE_DIR}", bold=True)
+            secho(f"2/3 ingest {SAMPLE_DIR}", bold=True)
             result = ingest_source(db=db, settings=settings, name=SAMPLE_SOURCE,
                                    progress=True)
-            typer.echo(f"    {result.summary()}")
+            echo(f"    {result.summary()}")
             if result.status in {"failed", "busy"}:
                 raise typer.Exit(1)
-            typer.secho(f"3/3 ask: {question}", bold=True)
+            secho(f"3/3 ask: {question}", bold=True)
             from bot.core import LoreBot
 
             core = LoreBot(settings=settings, db=db)
             answer = core.ask(question, channel=ChannelRef("cli", "demo"),
                               asker=Actor("cli", "demo"))
-            typer.echo("")
-            typer.echo(render(answer))
-            typer.echo("\nnext: .venv/bin/lorebot chat  (or: lorebot ask \"...\", lorebot doctor)")
+            echo("")
+            echo(render(answer))
+            echo("\nnext: .venv/bin/lorebot chat  (or: lorebot ask \"...\", lorebot doctor)")
         finally:
             db.dispose()

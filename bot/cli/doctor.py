@@ -25,7 +25,11 @@ _TOKENS = [
 
 def doctor() -> None:
     """Check the database, pgvector, the embedding model and platform credentials."""
-    s = settings()
+    try:
+        s = settings()
+    except ConfigError as exc:  # e.g. ASKER_HASH_SALT left at a public placeholder
+        typer.secho(f"settings      {typer.style('wrong', fg=typer.colors.RED)}  {exc}", err=True)
+        raise typer.Exit(2) from exc
     problems: list[str] = []
     ok = typer.style("ok", fg=typer.colors.GREEN)
     bad = typer.style("missing", fg=typer.colors.RED)
@@ -80,6 +84,12 @@ def doctor() -> None:
     for name, label in _TOKENS:
         state = "set" if s.has(name) else "not set"
         typer.echo(f"{name.upper():<22}{state}  ({label})")
+    from bot.identity import salt_report
+
+    salt_state, salt_problem = salt_report(s)
+    typer.echo(f"{'ASKER_HASH_SALT':<22}{salt_state}")
+    if salt_problem:
+        problems.append(salt_problem)
     if not (s.has("slack_bot_token") or s.has("slack_client_id") or s.has("discord_token")):
         problems.append(
             "no chat platform configured: set SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET or "

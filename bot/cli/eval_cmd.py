@@ -52,7 +52,11 @@ class _QueryMemo:
 
 
 def eval_collection_name(folder: Path) -> str:
-    return f"eval-{folder.resolve().name}"
+    """``eval-<folder>``, folded into a valid collection name (``SciFact Dev`` -> ``eval-scifact-dev``)."""
+    import re
+
+    slug = re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()).strip("-_") or "set"
+    return f"eval-{slug}"[:64]
 
 
 def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list, embedder: Any,

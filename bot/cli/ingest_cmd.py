@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from bot.cli.common import emit_json, friendly_errors, settings
+from bot.cli.common import echo, emit_json, friendly_errors, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -43,11 +43,11 @@ def ingest(
         emit_json([r.to_dict() for r in results] if all_ else results[0].to_dict())
     else:
         for r in results:
-            typer.echo(r.summary())
+            echo(r.summary())
             for err in r.errors[:10]:
-                typer.echo(f"  - {err.get('external_id') or '(source)'}: {err.get('reason')}", err=True)
+                echo(f"  - {err.get('external_id') or '(source)'}: {err.get('reason')}", err=True)
             if len(r.errors) > 10:
-                typer.echo(f"  ... and {len(r.errors) - 10} more (`lorebot sources show {r.source}`)",
+                echo(f"  ... and {len(r.errors) - 10} more (`lorebot sources show {r.source}`)",
                            err=True)
     if any(r.status in ("failed", "busy") for r in results):
         raise typer.Exit(1)

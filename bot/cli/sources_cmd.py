@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import emit_json, friendly_errors, settings
+from bot.cli.common import echo, emit_json, friendly_errors, settings
 
 app = typer.Typer(help="Knowledge sources: folders, web pages, git repositories, JSONL files.",
                   no_args_is_help=True)
@@ -35,7 +35,7 @@ def add(
     if as_json:
         emit_json(info.to_dict())
         return
-    typer.echo(f"added source {info.name} [{info.kind}] {info.location} -> collection "
+    echo(f"added source {info.name} [{info.kind}] {info.location} -> collection "
                f"{info.collection}; run `lorebot ingest {info.name}` to index it")
 
 
@@ -52,7 +52,7 @@ def list_(
     if as_json:
         emit_json([i.to_dict() for i in list_source_infos(db=db, collection=collection)])
     else:
-        typer.echo(list_text(db=db, collection=collection))
+        echo(list_text(db=db, collection=collection))
 
 
 @app.command()
@@ -61,7 +61,7 @@ def show(name: str = typer.Argument(..., help="Source name.")) -> None:
     """Show a source: status, last run, counts and its last errors."""
     from bot.sources import describe_source
 
-    typer.echo(describe_source(db=_db(), name=name))
+    echo(describe_source(db=_db(), name=name))
 
 
 @app.command()
@@ -75,4 +75,4 @@ def remove(
 
     if not yes and not typer.confirm(f"remove source {name} and everything indexed from it?"):
         raise typer.Exit(1)
-    typer.echo(remove_source(db=_db(), name=name))
+    echo(remove_source(db=_db(), name=name))

@@ -13,15 +13,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Chunk, Collection, Document, IngestRun, Source
+from bot.hygiene import validate_collection_name
 from knowledge.store.writer import DELETE_BATCH, delete_documents, document_hashes
 
 __all__ = ["DELETE_BATCH", "delete_documents", "document_hashes"]  # moved to knowledge.store.writer
 
 
 def get_or_create_collection(*, session: Session, name: str, description: str = "") -> Collection:
+    """The collection ``name``; a new one only under a valid name (ValueError otherwise)."""
     found = session.execute(select(Collection).where(Collection.name == name)).scalar_one_or_none()
     if found is not None:
         return found
+    validate_collection_name(name)  # every path that creates a collection comes through here
     collection = Collection(name=name, description=description)
     session.add(collection)
     session.flush()

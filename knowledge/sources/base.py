@@ -36,6 +36,10 @@ class SourceConfig(Protocol):
     def ingest_max_pages(self) -> int: ...
     @property
     def ingest_user_agent(self) -> str: ...
+    @property
+    def web_allowed_private_hosts(self) -> list[str] | tuple[str, ...]:
+        """Host patterns web sources may reach on private addresses (default: none)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class FetchConfig:
     ingest_http_timeout_s: float = 15.0
     ingest_max_pages: int = 500
     ingest_user_agent: str = "lorebot/0.1 (+https://github.com/lorebot/lorebot)"
+    web_allowed_private_hosts: tuple[str, ...] = ()
 
 
 class SourceUnavailable(RuntimeError):

@@ -37,7 +37,12 @@ def is_skipped_dir(path: Path | PurePosixPath) -> bool:
     name = path.name
     if name.startswith(".") or name in SKIP_DIRS:
         return True
-    return isinstance(path, Path) and (path / "pyvenv.cfg").is_file()
+    if not isinstance(path, Path):
+        return False
+    try:
+        return (path / "pyvenv.cfg").is_file()
+    except OSError:  # an unreadable folder is not skipped: the walk reports it as unlisted
+        return False
 
 
 def is_skipped_path(rel: PurePosixPath) -> bool:

@@ -5,6 +5,10 @@ glob), ``uri`` the file path, ``updated_at`` the mtime. ``load(since=t)`` yields
 modified after ``t`` and then reports ``complete=False``. Hidden entries, ``.git``,
 ``node_modules``, virtual environments and other tooling folders are skipped; symlinked folders
 are followed once (a link back to a parent cannot loop). Options: ``exclude`` (list of globs).
+A folder that cannot be listed (no read permission, an I/O error) anywhere in the tree is
+reported as a DocumentError naming it (``external_id`` the folder's relative path with a trailing
+``/``) and leaves the listing incomplete, so nothing is pruned: the files in it were not seen,
+not deleted. The other files are still read.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class FolderSource:
         self.excludes = [glob_regex(p.strip()) for p in excludes if p.strip()]
         self._complete = False
         self._cursor: str | None = None
+        self.unlisted: list[tuple[Path, str]] = []  # folders the last listing could not read, and why
 
     @property
     def complete(self) -> bool:
@@ -102,11 +107,17 @@ class FolderSource:
         if not self.root.is_dir():
             raise SourceUnavailable(f"folder {self.root} is gone; nothing was listed (nothing pruned)")
         seen: set[tuple[int, int]] = set()
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=True):
+        self.unlisted = []
+
+        def unreadable(exc: OSError) -> None:  # os.walk skips such a folder silently without this
+            self.unlisted.append((Path(exc.filename or self.root), exc.strerror or str(exc)))
+
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=True, onerror=unreadable):
             here = Path(dirpath)
             try:
                 st = os.stat(here)
-            except OSError:
+            except OSError as exc:
+                self.unlisted.append((here, exc.strerror or str(exc)))
                 dirnames[:] = []
                 continue
             if (st.st_dev, st.st_ino) in seen:  # a symlink back to a folder already walked
@@ -131,5 +142,19 @@ class FolderSource:
             if since is not None and changed is not None and changed <= as_utc(since):
                 continue
             yield load_file(path, root=self.root, max_file_mb=self.settings.ingest_max_file_mb)
-        self._cursor = newest.isoformat() if newest else None
-        self._complete = since is None
+        for folder, why in self.unlisted:
+            yield DocumentError(self._folder_id(folder),
+                                f"folder {folder} could not be listed ({why}); its files were not read, "
+                                "and nothing in this source is removed until it can be listed")
+        if self.unlisted:  # do not move past files not yet seen: the next run looks again
+            self._cursor = as_utc(since).isoformat() if since else None
+        else:
+            self._cursor = newest.isoformat() if newest else None
+        self._complete = since is None and not self.unlisted
+
+    def _folder_id(self, folder: Path) -> str:
+        try:
+            rel = folder.relative_to(self.root).as_posix()
+        except ValueError:
+            rel = folder.as_posix()
+        return "./" if rel in {"", "."} else rel.rstrip("/") + "/"

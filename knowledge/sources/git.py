@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from knowledge.redaction import strip_url_credentials
 from knowledge.sources.base import SourceConfig, SourceSpec, SourceUnavailable
 from knowledge.sources.files import document_from_bytes, is_skipped_path, max_bytes, too_big_reason
 from knowledge.sources.readers import reader_for
@@ -161,7 +162,7 @@ class GitSource:
         head, committed_at = self._head()
         changed = self._changed(head)
         cap = max_bytes(self.settings.ingest_max_file_mb)
-        web = str(self.options.get("url", "")).rstrip("/")
+        web = strip_url_credentials(str(self.options.get("url", ""))).rstrip("/")
         link_ref = self._link_ref(head) if web else head
         blobs = BlobReader(self.repo)
         try:

@@ -4,23 +4,39 @@
 fit for the run's error list and whose ``transient`` flag says whether trying again later may
 help (timeouts, 5xx) or not (404, too large, disallowed). The body is streamed and the
 download stops as soon as it passes INGEST_MAX_FILE_MB.
+
+Redirects are followed here, one hop at a time, and every hop's host is checked by
+:mod:`knowledge.sources.netguard` (a public page must not bounce us to 169.254.169.254); the
+connection itself goes only to an address that passed the check (``GuardedBackend``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+import urllib.request
 import urllib.robotparser
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from knowledge.sources.files import max_bytes
+from knowledge.sources.netguard import (
+    BlockedAddress,
+    GuardedBackend,
+    NetPolicy,
+    check_literal,
+    resolve_checked,
+)
 
 ROBOTS_MAX_BYTES = 512 * 1024
 MAX_CRAWL_DELAY_S = 5.0
+MAX_REDIRECTS = 10
+_REDIRECTS = {301, 302, 303, 307, 308}
 
 
 class FetchError(Exception):
@@ -67,15 +83,20 @@ class Fetcher:
         timeout_s: float,
         max_file_mb: float,
         transport: httpx.BaseTransport | None = None,
+        policy: NetPolicy | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.timeout_s = timeout_s
         self.max_file_mb = max_file_mb
+        self.policy = policy or NetPolicy()
+        # Behind an HTTP(S)_PROXY from the environment the proxy connects, so the socket cannot be
+        # pinned here: every hop's name is then resolved and checked before the request instead.
+        self._proxied = transport is None and bool(urllib.request.getproxies())
         self.client = httpx.Client(
             headers={"User-Agent": user_agent},
             timeout=httpx.Timeout(timeout_s),
-            follow_redirects=True,
-            transport=transport,
+            follow_redirects=False,  # _open follows them, checking every hop
+            transport=transport or (None if self._proxied else guarded_transport(self.policy)),
         )
         self._robots: dict[str, urllib.robotparser.RobotFileParser | str | FetchError] = {}
         self._last_hit: dict[str, float] = {}
@@ -93,7 +114,7 @@ class Fetcher:
         # httpx's timeout is per read; the deadline also stops a server that drips bytes slowly
         deadline = time.monotonic() + self.timeout_s * 3
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            with contextlib.closing(self._open(url, headers)) as response:
                 if response.status_code == 304:
                     raise NotModified(url)
                 _raise_for_status(response)
@@ -111,6 +132,8 @@ class Fetcher:
                 return Fetched(url, str(response.url), response.status_code,
                                response.headers.get("content-type", ""), bytes(body),
                                _last_modified(response.headers))
+        except BlockedAddress as exc:
+            raise FetchError(str(exc)) from exc
         except httpx.TimeoutException as exc:
             raise FetchError(
                 f"timed out after {self.timeout_s:g}s (INGEST_HTTP_TIMEOUT_S); the server did not answer "
@@ -120,6 +143,24 @@ class Fetcher:
             raise FetchError("too many redirects; check the URL") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"could not connect: {type(exc).__name__}: {exc}", transient=True) from exc
+
+    def _open(self, url: str, headers: dict[str, str] | None) -> httpx.Response:
+        """The streamed response at the end of ``url``'s redirects, each hop's host checked first."""
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(url)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise FetchError(f"redirected to {url!r}, which is not an http(s) URL; not followed")
+            check_literal(parts.hostname, self.policy)
+            if self._proxied:
+                resolve_checked(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                self.policy)
+            response = self.client.send(self.client.build_request("GET", url, headers=headers), stream=True)
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECTS or not location:
+                return response
+            response.close()
+            url = urljoin(url, location)
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
     def _too_big(self, size: int, *, at_least: bool = False) -> str:
         more = "more than " if at_least else ""
@@ -183,6 +224,15 @@ class Fetcher:
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(fetched.body.decode("utf-8", "replace").splitlines())
         return parser
+
+
+def guarded_transport(policy: NetPolicy) -> httpx.HTTPTransport:
+    """httpx's own transport whose sockets connect only to addresses ``policy`` allows."""
+    transport = httpx.HTTPTransport()
+    pool = transport._pool  # noqa: SLF001 - httpx has no public hook for httpcore's network backend
+    if isinstance(pool, httpcore.ConnectionPool):
+        pool._network_backend = GuardedBackend(policy)  # noqa: SLF001
+    return transport
 
 
 def _raise_for_status(response: httpx.Response) -> None:

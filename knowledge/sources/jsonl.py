@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from knowledge.redaction import strip_url_credentials
 from knowledge.sources.base import SourceConfig, SourceSpec, SourceUnavailable
 from knowledge.sources.files import max_bytes
 from knowledge.sources.folder import as_utc
@@ -81,7 +82,7 @@ class JsonlSource:
             external_id=str(record_id),
             text=text,
             title=str(data.get("title") or ""),
-            uri=str(data.get("url") or f"{self.path}#{record_id}"),
+            uri=strip_url_credentials(str(data.get("url") or f"{self.path}#{record_id}")),
             mime=str(data.get("mime") or "text/plain"),
             updated_at=_when(data.get("updated_at")),
             metadata={**metadata, "line": lineno},

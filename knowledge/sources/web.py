@@ -8,7 +8,11 @@ parent is reported, not followed again), pages must be on the sitemap's host unl
 and asks the server with If-Modified-Since for the others; it then reports ``complete=False``.
 At most INGEST_MAX_PAGES pages are fetched per load. Every fetch is polite: our user agent,
 robots.txt, INGEST_HTTP_TIMEOUT_S, INGEST_MAX_FILE_MB. ``external_id`` is the URL without its
-``#fragment``; ``uri`` is where the server finally answered (after redirects).
+``#fragment``; ``uri`` is where the server finally answered (after redirects). Both, and every
+error message, drop a ``user:password@`` from the URL (it is used to fetch, never stored or shown).
+Private, loopback, link-local and metadata addresses are refused (when the source is added, by
+the URL's spelling, and at every fetch and redirect, by the resolved addresses; see
+:mod:`knowledge.sources.netguard`) unless WEB_ALLOWED_PRIVATE_HOSTS allows the host.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from urllib.parse import urldefrag, urlsplit
 
 import httpx
 
+from knowledge.redaction import strip_credentials_in, strip_url_credentials
 from knowledge.sources.base import SourceConfig, SourceSpec
 from knowledge.sources.decoding import ReadError
 from knowledge.sources.folder import as_utc
 from knowledge.sources.http_fetch import Fetcher, FetchError, NotModified
+from knowledge.sources.netguard import BlockedAddress, NetPolicy, check_literal
 from knowledge.sources.readers import reader_for_mime
 from knowledge.sources.sitemap import SitemapEntry, SitemapError, is_sitemap_url, parse_sitemap
 from knowledge.types import Document, DocumentError
@@ -47,6 +53,11 @@ def parse_urls(location: str, options: dict | None = None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+def net_policy(settings: object) -> NetPolicy:
+    """The address policy from WEB_ALLOWED_PRIVATE_HOSTS (absent: public addresses only)."""
+    return NetPolicy(tuple(getattr(settings, "web_allowed_private_hosts", None) or ()))
+
+
 def normalise_url(url: str) -> str:
     return urldefrag(url.strip())[0]
 
@@ -58,6 +69,12 @@ class WebSource:
         self.settings = settings
         self.options = spec.options or {}
         self.urls = parse_urls(spec.location, self.options)
+        self.policy = net_policy(settings)
+        for url in self.urls:  # refused when added, not only when first fetched
+            try:
+                check_literal(urlsplit(url).hostname or "", self.policy)
+            except BlockedAddress as exc:
+                raise ValueError(f"web source {spec.name!r}: {exc}") from exc
         self.transport = transport
         self._complete = False
         self._whole = False
@@ -82,12 +99,13 @@ class WebSource:
         reported: set[str] = set()  # one error per URL, however often a sitemap repeats it
         with Fetcher(user_agent=self.settings.ingest_user_agent,
                      timeout_s=self.settings.ingest_http_timeout_s,
-                     max_file_mb=self.settings.ingest_max_file_mb, transport=self.transport) as fetcher:
+                     max_file_mb=self.settings.ingest_max_file_mb, transport=self.transport,
+                     policy=self.policy) as fetcher:
             for item in self._pages(fetcher):
                 if isinstance(item, DocumentError):
                     if item.external_id not in reported:
                         reported.add(item.external_id)
-                        yield item
+                        yield self._shown(item)
                     continue
                 url = normalise_url(item.loc)
                 if url in seen_pages:
@@ -98,14 +116,25 @@ class WebSource:
                 if fetched_pages >= self.settings.ingest_max_pages:
                     self._whole = False
                     limit = self.settings.ingest_max_pages
-                    yield DocumentError(url, f"not fetched: INGEST_MAX_PAGES={limit} pages already read "
-                                             "in this run; raise it to read more")
+                    yield self._shown(DocumentError(url, f"not fetched: INGEST_MAX_PAGES={limit} pages "
+                                                         "already read in this run; raise it to read more"))
                     break
                 fetched_pages += 1
                 result = self._page(fetcher, url, item.lastmod, since)
-                if result is not None:
+                if isinstance(result, DocumentError):
+                    yield self._shown(result)
+                elif result is not None:
                     yield result
         self._complete = self._whole
+
+    def _shown(self, error: DocumentError) -> DocumentError:
+        """``error`` with URL credentials out of its id and message (they end up in the run's record)."""
+        reason = strip_credentials_in(error.reason)
+        for url in self.urls:  # messages also name bare hosts: "robots.txt of user:pw@host"
+            netloc = urlsplit(url).netloc
+            if "@" in netloc:
+                reason = reason.replace(netloc, netloc.rsplit("@", 1)[1])
+        return DocumentError(strip_url_credentials(error.external_id), reason)
 
     def _pages(self, fetcher: Fetcher) -> Iterator[SitemapEntry | DocumentError]:
         """Configured pages, and pages listed by sitemaps, each sitemap read once."""
@@ -176,13 +205,14 @@ class WebSource:
             return DocumentError(url, str(exc))
         if not read.text.strip():
             return DocumentError(url, "page has no main text (empty after removing navigation)")
+        shown = strip_url_credentials(url)
         return Document(
-            external_id=url,
+            external_id=shown,
             text=read.text,
-            title=read.title or url,
-            uri=fetched.final_url,
+            title=read.title or shown,
+            uri=strip_url_credentials(fetched.final_url),
             mime=read.mime,
             updated_at=lastmod or fetched.last_modified,
-            metadata={**read.metadata, "url": url, "status": fetched.status,
+            metadata={**read.metadata, "url": shown, "status": fetched.status,
                       "content_type": fetched.content_type, "size": len(fetched.body)},
         )

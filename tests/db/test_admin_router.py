@@ -136,9 +136,11 @@ def test_non_admins_are_refused_politely_and_every_attempt_is_audited(core):
     assert core.command("help", actor=DISCORD_MEMBER, channel=ChannelRef("discord", "5")).ok
     refused_dc = core.command("gaps", actor=DISCORD_MEMBER, channel=ChannelRef("discord", "5"))
     assert not refused_dc.ok
-    # the platform's own admins count when TRUST_PLATFORM_ADMINS is on (the default)
+    # the platform's own admins count only when TRUST_PLATFORM_ADMINS is on (off by default)
     owner = Actor("discord", "777", platform_admin=True)
-    assert core.command("feedback stats", actor=owner, channel=ChannelRef("discord", "5")).ok
+    assert not core.command("feedback stats", actor=owner, channel=ChannelRef("discord", "5")).ok
+    trusting = LoreBot(settings=core.settings.model_copy(update={"trust_platform_admins": True}), db=core.db)
+    assert trusting.command("feedback stats", actor=owner, channel=ChannelRef("discord", "5")).ok
 
     rows = audit_rows(core)
     assert [(r.actor, r.command, r.allowed) for r in rows] == [
@@ -146,6 +148,7 @@ def test_non_admins_are_refused_politely_and_every_attempt_is_audited(core):
         ("slack:UMEMBER", "status", True),
         ("discord:111", "help", True),
         ("discord:111", "gaps", False),
+        ("discord:777", "feedback stats", False),
         ("discord:777", "feedback stats", True),
     ]
     assert rows[0].channel == "CGENERAL" and rows[0].platform == "slack"

@@ -213,7 +213,8 @@ async def test_admin_command_refused_to_a_member_and_run_for_admins(
     env = await discord_env(create_bot(settings, None), members=2)
     # the real router, with a configured admin who lacks Manage Server
     configured = env.guild.members[1] if env.guild.members[1] != env.guild.me else env.guild.members[0]
-    s = settings.model_copy(update={"lorebot_admins": [f"discord:{configured.id}"]})
+    s = settings.model_copy(update={"lorebot_admins": [f"discord:{configured.id}"],
+                                    "trust_platform_admins": True})
     env.bot.settings = s
     env.bot._core = LoreBot(settings=s, db=database)
     plain = next(m for m in env.guild.members if m not in (configured, env.guild.me))

@@ -233,6 +233,7 @@ class RecordingRouter:
 
 def test_admin_command_goes_to_the_router_with_platform_admin_flag(slack_settings, database, stand_in):
     router = RecordingRouter()
+    slack_settings = slack_settings.model_copy(update={"trust_platform_admins": True})
     core = LoreBot(settings=slack_settings, db=database, router=router)
     app = _app(core, slack_settings, stand_in)
     stand_in.admins.add("UADMIN1")

@@ -97,6 +97,9 @@ class FakeCore:
                                removed=True))
         return True
 
+    def claim_event(self, *, platform: str, event_id: str) -> bool:
+        return self._claim(platform, event_id)
+
     def _claim(self, platform: str, event_id: str | None) -> bool:
         if not event_id:
             return True

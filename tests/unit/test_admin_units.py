@@ -18,13 +18,14 @@ from bot.types import Actor
 
 
 def test_admins_from_settings_platform_admins_and_cli(tmp_path):
-    s = load_settings(_env_file=None, lorebot_data_dir=tmp_path, lorebot_admins="slack:U1, discord:42")
+    s = load_settings(_env_file=None, lorebot_data_dir=tmp_path, lorebot_admins="slack:U1, discord:42",
+                      trust_platform_admins=True)
     assert is_admin(s, Actor("slack", "U1"))
     assert is_admin(s, Actor("discord", "42"))
     assert not is_admin(s, Actor("slack", "42"))  # the id alone is not enough: platform matters
     assert not is_admin(s, Actor("discord", "U1"))
     assert is_admin(s, Actor("slack", "U9", platform_admin=True))
-    untrusting = load_settings(_env_file=None, lorebot_data_dir=tmp_path, trust_platform_admins=False)
+    untrusting = load_settings(_env_file=None, lorebot_data_dir=tmp_path)  # the default: off
     assert not is_admin(untrusting, Actor("slack", "U9", platform_admin=True))
     assert is_admin(untrusting, Actor("cli", "alice"))
 

@@ -29,7 +29,9 @@ def site() -> Iterator[LocalSite]:
 
 @pytest.fixture
 def web_settings(unit_settings):
-    return unit_settings.model_copy(update={"ingest_http_timeout_s": 0.5, "ingest_max_file_mb": 0.05})
+    return unit_settings.model_copy(update={"ingest_http_timeout_s": 0.5, "ingest_max_file_mb": 0.05,
+                                          # the test site is on loopback, refused by default
+                                          "web_allowed_private_hosts": ["127.0.0.1"]})
 
 
 def _urlset(site: LocalSite, entries: list[tuple[str, str | None]]) -> bytes:
