@@ -21,8 +21,9 @@ from typing import Any
 from bot import metrics
 from bot.admin.router import CommandRouter
 from bot.core import Answerer, LoreBot
+from bot.identity import asker_salt
 from bot.inflight import InFlight
-from bot.server import Readiness, create_app
+from bot.server import Readiness, http_listeners
 from bot.settings import Settings
 from bot.types import Actor, Answer, ChannelRef
 
@@ -77,6 +78,7 @@ class Service:
         self._drains: list[tuple[str, Callable[[float], bool]]] = []
         self._stop_requested_at: float | None = None
         self._server: Any = None
+        self._extra_servers: list[Any] = []
         self.scheduler: Any = None
 
     # --- start ---
@@ -84,6 +86,8 @@ class Service:
         from bot.runtime import open_for_serving
 
         settings = self.settings
+        # The asker salt is made (or a bad one refused) at start, not on the first question.
+        asker_salt(settings)
         db = open_for_serving(settings)
         self.readiness.db = db
 
@@ -175,12 +179,23 @@ class Service:
         self._stoppers.append(("discord", stop))
 
     def _serve_http(self, routes: list[Any]) -> None:
+        """The main listener (probes, Slack, and /metrics unless LOREBOT_METRICS_PORT gives it
+        an address of its own) in this thread; a separate metrics listener in another."""
         import uvicorn
 
-        app = create_app(self.readiness, extra_routes=routes)
+        main, *others = http_listeners(self.settings, self.readiness, host=self.host,
+                                       port=self.port, extra_routes=routes)
+        grace = max(1, int(self.settings.lorebot_shutdown_timeout_s / 3))
+        for extra in others:
+            server = uvicorn.Server(uvicorn.Config(extra.app, host=extra.host, port=extra.port,
+                                                   log_config=None, access_log=False,
+                                                   timeout_graceful_shutdown=grace))
+            threading.Thread(target=server.run, name=f"http:{extra.port}", daemon=True).start()
+            self._extra_servers.append(server)
+            log.info("lorebot metrics and probes on http://%s:%d", extra.host, extra.port)
         config = uvicorn.Config(
-            app, host=self.host, port=self.port, log_config=None, access_log=False,
-            timeout_graceful_shutdown=max(1, int(self.settings.lorebot_shutdown_timeout_s / 3)),
+            main.app, host=main.host, port=main.port, log_config=None, access_log=False,
+            timeout_graceful_shutdown=grace,
         )
         service = self
 
@@ -205,6 +220,8 @@ class Service:
             timer.start()
         if self._server is not None and not self._server.should_exit:
             self._server.should_exit = True
+        for server in self._extra_servers:
+            server.should_exit = True
 
     def _watchdog(self) -> None:
         log.error("shutdown took longer than LOREBOT_SHUTDOWN_TIMEOUT_S; exiting now")

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import render, translate
+from bot.hygiene import clean_input
 from bot.logging import bind_request_id
 from bot.ports import Core
 from bot.settings import Settings
@@ -282,7 +283,7 @@ class SlackListeners:
         ack()
         iid = translate.parse_interaction_id(view.get("private_metadata"))
         value = (((view.get("state") or {}).get("values") or {}).get("what") or {}).get("text") or {}
-        text = (value.get("value") or "").strip()
+        text = clean_input(value.get("value") or "").strip()
         user = translate.actor((body.get("user") or {}).get("id", ""))
         if iid is None or not text:
             return

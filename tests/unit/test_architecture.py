@@ -98,7 +98,7 @@ def test_torch_waits_passively_unless_told_otherwise() -> None:
 PLATFORM_SDKS = {"slack_bolt", "slack_sdk", "discord"}
 # What a chat adapter may use of lorebot: the neutral types, the Core protocol, settings and
 # small pure helpers. Records (bot.db), answering and retrieval stay behind the Core facade.
-ADAPTER_MAY_IMPORT = {"bot.types", "bot.ports", "bot.settings", "bot.logging", "bot.text"}
+ADAPTER_MAY_IMPORT = {"bot.types", "bot.ports", "bot.settings", "bot.logging", "bot.text", "bot.hygiene"}
 # The channel-history readers are knowledge sources (documents in, no chat), so they also
 # use the source interface of knowledge/.
 HISTORY_MAY_IMPORT = {"knowledge.sources.base", "knowledge.sources.channel_history",
