@@ -102,7 +102,13 @@ class Settings(BaseSettings):
     llm_api_base: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
-    answer_max_sentences: int = 4
+    answer_max_sentences: int = 3
+    # Extractive answers: abstain when even the best sentence scores below this (calibrated on
+    # squad2-dev by article, benchmarks/calibrate_answers.py); add a 2nd/3rd sentence only when
+    # it scores within ``answer_extra_margin`` of the best; at most ``answer_max_words`` words.
+    answer_min_support: float = 0.0
+    answer_extra_margin: float = 0.1
+    answer_max_words: int = 80
     asker_hash_salt: SecretStr = SecretStr("lorebot-default-salt")
     interaction_retention_days: int = 180
 

@@ -23,6 +23,9 @@ class SynthesisResult:
     model: str | None = None
     repaired: bool = False  # invalid markers were dropped from a generated answer
     fallback: str | None = None  # why a generated answer was replaced by the extractive one
+    # The synthesiser's own judgement that the passages do not answer (the service abstains).
+    abstain_reason: str | None = None
+    confidence: float | None = None  # the answerability score the abstention compared
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -59,10 +62,16 @@ def renumber(text: str, count: int) -> tuple[str, list[int]]:
     return re.sub(r"[ \t]{2,}", " ", out).strip(), order
 
 
-def synthesizer_from_settings(settings: Any) -> Synthesizer:
+def synthesizer_from_settings(settings: Any, *, embed: Any = None) -> Synthesizer:
+    """``embed`` (texts -> unit vectors, e.g. the retriever's ``Embedder.embed``) lets the
+    extractive answer compare sentences with the question; without it, terms and rank decide."""
     from knowledge.synthesis.extractive import ExtractiveSynthesizer
 
-    extractive = ExtractiveSynthesizer(max_sentences=settings.answer_max_sentences)
+    extractive = ExtractiveSynthesizer(
+        max_sentences=settings.answer_max_sentences, embed=embed,
+        min_support=getattr(settings, "answer_min_support", 0.0),
+        extra_margin=getattr(settings, "answer_extra_margin", 0.1),
+        max_words=getattr(settings, "answer_max_words", 80))
     if settings.llm_provider == "extractive":
         return extractive
     from knowledge.synthesis.llm import LLMSynthesizer

@@ -1,144 +1,65 @@
-"""The model-free answer: the passages' own sentences most relevant to the question.
+"""The model-free answer: the passages' own sentence that best answers the question, first.
 
-Every sentence of the answer is copied verbatim from a passage and carries that passage's
-``[n]`` marker, so the answer can never state something no source says.
+Candidates are the retrieved passages' units (sentences, or whole lists/tables/code blocks;
+``knowledge.synthesis.segments``). Each is scored with what is already loaded: the embedding
+model's question-sentence similarity (all candidates in one batch), the question's rare terms it
+contains (BM25-style idf computed inside the candidates, so a word every passage repeats counts
+for little) and its passage's retrieval rank. The best unit leads; a second or third follows
+only when it scores close to the best and brings something the lead lacks (question terms it
+does not contain, or another source's statement). Units are quoted verbatim with their ``[n]``,
+so the answer can never state something no source says.
+
+When even the best unit scores below ``min_support`` the passages are on topic but do not say
+it: the result is empty with an ``abstain_reason`` and the service abstains, listing the
+closest sources.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from knowledge.passages import Passage
 from knowledge.synthesis import SynthesisResult
-
-# Sentence ends: . ! ? (and CJK 。！？) followed by space or end; keeps "e.g." mostly whole.
-_SENT = re.compile(r"(?<=[.!?。！？])\s+(?=[^\s])|\n+")
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "that",
-        "the",
-        "their",
-        "there",
-        "these",
-        "this",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-        "we",
-        "should",
-        "would",
-        "could",
-        "has",
-        "have",
-        "had",
-        "not",
-        "no",
-        "yes",
-        "if",
-        "then",
-        "than",
-        "so",
-    ]
+from knowledge.synthesis.segments import (  # noqa: F401 - re-exported: the public helpers
+    Unit,
+    answerable_sentences,
+    clip_words,
+    sentences,
+    stem,
+    terms,
+    units,
+    unwrap,
 )
 
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
-_HEADING = re.compile(r"^\s*#{1,6}\s")
-_STARTS_WELL = re.compile(r"^[\W\d_]*[A-Z0-9`\"'*\-(\[]|^[^\x00-\x7f]")
-_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
-_ENDS_WELL = re.compile(r"[.!?:;)\]`\"'。！？]\s*$")
-
-
-def unwrap(text: str) -> str:
-    """Join hard-wrapped lines back into their paragraph (Markdown, reST and e-mail wrap prose
-    at a fixed width); headings, list items, table rows and code keep their own lines."""
-    out: list[str] = []
-    in_code = False
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("```"):
-            in_code = not in_code
-            out.append(line)
-            continue
-        starts_block = (not stripped or in_code or _HEADING.match(line) or _LIST_ITEM.match(line)
-                        or stripped.startswith(("|", ">")))
-        prev = out[-1].strip() if out else ""
-        if (not starts_block and prev and not prev.startswith("```") and not _HEADING.match(out[-1])
-                and not prev.startswith("|")):
-            out[-1] = out[-1].rstrip() + " " + stripped
-        else:
-            out.append(line)
-    return "\n".join(out)
+# Only this many candidates (the best by terms and rank) are embedded: the similarity decides
+# between plausible sentences, and embedding every sentence of five passages would cost more
+# than the whole search.
+EMBED_CANDIDATES = 12
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(unwrap(text)) if s and len(s.strip()) > 1]
+@dataclass(frozen=True)
+class Weights:
+    """How the three signals combine (calibrated in benchmarks/calibrate_answers.py)."""
+
+    similarity: float = 1.0
+    terms: float = 0.6
+    rank: float = 0.15
 
 
-def answerable_sentences(text: str, *, starts_document: bool = False) -> list[str]:
-    """The passage's sentences that can stand alone in an answer.
-
-    Headings are labels, not statements. A chunk boundary can cut a sentence: the first piece
-    of a passage starting in lower case, or the last one with no closing punctuation, is half a
-    sentence whose meaning may be the opposite of the whole, so neither is quoted.
-    """
-    sents = [s for s in sentences(text) if not _HEADING.match(s)]
-    if sents and not starts_document and not _STARTS_WELL.match(sents[0]):
-        sents = sents[1:]
-    if (sents and not _ENDS_WELL.search(sents[-1]) and not _LIST_ITEM.match(sents[-1])
-            and not text.rstrip().endswith("```")):
-        sents = sents[:-1]
-    return sents
-
-
-def stem(word: str) -> str:
-    w = word.lower()
-    for suffix in ("ing", "ed", "es", "s", "ly"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            return w[: -len(suffix)]
-    return w
-
-
-def terms(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(text) if w.lower() not in _STOP]
+@dataclass
+class Scored:
+    unit: Unit
+    score: float
+    similarity: float
+    coverage: float  # share of the question's idf mass the unit contains
+    matched: frozenset[str]
 
 
 def _starts_document(passage: Passage) -> bool:
@@ -146,37 +67,106 @@ def _starts_document(passage: Passage) -> bool:
     return not hits or getattr(hits[0], "ordinal", 0) == 0
 
 
+def _idf(q_terms: set[str], bags: Sequence[set[str]]) -> dict[str, float]:
+    n = len(bags)
+    return {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for t in q_terms for df in [sum(t in b for b in bags)]}
+
+
 class ExtractiveSynthesizer:
     name = "extractive"
 
-    def __init__(self, *, max_sentences: int = 4, min_overlap: float = 0.0) -> None:
+    def __init__(self, *, max_sentences: int = 3, embed: EmbedFn | None = None,
+                 min_support: float = 0.0, extra_margin: float = 0.1, max_words: int = 80,
+                 weights: Weights | None = None) -> None:
         self.max_sentences = max(1, max_sentences)
-        self.min_overlap = min_overlap
+        self.embed = embed
+        self.min_support = min_support
+        self.extra_margin = extra_margin
+        self.max_words = max(10, max_words)
+        self.weights = weights or Weights()
+
+    # --- scoring ---
+    def score(self, question: str, passages: Sequence[Passage]) -> list[Scored]:
+        """Every candidate unit with its score, best first."""
+        cands = [u for pi, p in enumerate(passages)
+                 for u in units(p.text, pi, starts_document=_starts_document(p))]
+        if not cands:
+            return []
+        q_terms = set(terms(question))
+        bags = [set(terms(u.text)) for u in cands]
+        idf = _idf(q_terms, bags)
+        mass = sum(idf.values()) or 1.0
+        w = self.weights
+        pre = []
+        for u, bag in zip(cands, bags, strict=True):
+            matched = frozenset(q_terms & bag)
+            coverage = sum(idf[t] for t in matched) / mass
+            pre.append(Scored(unit=u, score=w.terms * coverage + w.rank / (1 + u.passage),
+                              similarity=0.0, coverage=coverage, matched=matched))
+        pre.sort(key=lambda s: -s.score)
+        if self.embed is not None:
+            top = pre[:EMBED_CANDIDATES]
+            vecs = self.embed([question] + [clip_words(s.unit.text, 120) for s in top])
+            sims = vecs[1:] @ vecs[0]
+            for s, sim in zip(top, sims, strict=True):
+                s.similarity = float(sim)
+                s.score += w.similarity * s.similarity
+            # The rest were not embedded: they keep their lower bound, below every embedded one
+            # of equal terms, which is what the prefilter already judged.
+        return sorted(pre, key=lambda s: (-s.score, s.unit.passage, s.unit.position))
+
+    # --- assembly ---
+    def _span(self, best: Scored, cands: Sequence[Scored]) -> list[Unit]:
+        """The unit, preceded by the sentence it leans on when it cannot stand alone."""
+        u = best.unit
+        if u.dependent and u.position > 0:
+            prev = next((c.unit for c in cands if c.unit.passage == u.passage
+                         and c.unit.position == u.position - 1), None)
+            if prev is not None and prev.kind == "sentence":
+                return [prev, u]
+        return [u]
 
     def synthesize(self, question: str, passages: Sequence[Passage]) -> SynthesisResult:
         t0 = time.perf_counter()
-        q_terms = Counter(terms(question))
-        candidates: list[tuple[float, int, int, str]] = []  # score, passage no, position, text
-        doc_freq: Counter[str] = Counter()
-        split = [answerable_sentences(p.text, starts_document=_starts_document(p)) for p in passages]
-        for sents in split:
-            for s in sents:
-                doc_freq.update(set(terms(s)))
-        total = max(1, sum(len(s) for s in split))
-        for pi, sents in enumerate(split):
-            prior = 1.0 / (1 + pi)  # the retriever's order is the strongest signal we have
-            for si, s in enumerate(sents):
-                st = set(terms(s))
-                overlap = sum(math.log(1 + total / doc_freq[t]) for t in st if t in q_terms)
-                score = overlap + 0.5 * prior - 0.02 * si
-                candidates.append((score, pi, si, s))
-        if not candidates:
-            return SynthesisResult(text="", provider=self.name)
-        best = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))[: self.max_sentences]
-        # Keep at least the best sentence; drop further ones that share nothing with the question.
-        chosen = [best[0]] + [c for c in best[1:] if c[0] - 0.5 / (1 + c[1]) + 0.02 * c[2] > 0]
-        chosen.sort(key=lambda c: (c[1], c[2]))  # reads in source order
-        text = " ".join(f"{c[3]} [{c[1] + 1}]" for c in chosen)
-        return SynthesisResult(
-            text=text, provider=self.name, timings_ms={"extract": (time.perf_counter() - t0) * 1000}
-        )
+        scored = self.score(question, passages)
+        if not scored:
+            return SynthesisResult(text="", provider=self.name,
+                                   abstain_reason="no quotable sentence in the passages")
+        best = scored[0]
+        confidence = best.score
+        if confidence < self.min_support:
+            return SynthesisResult(
+                text="", provider=self.name, confidence=round(confidence, 4),
+                abstain_reason="no sentence of the passages answers the question",
+                timings_ms={"extract": (time.perf_counter() - t0) * 1000})
+        spans = [self._span(best, scored)]
+        used = {(u.passage, u.position) for u in spans[0]}
+        covered = set().union(*(set(terms(u.text)) for u in spans[0]))
+        budget = self.max_words - sum(len(u.text.split()) for u in spans[0])
+        for cand in scored[1:]:
+            if len(spans) >= self.max_sentences or cand.score < best.score - self.extra_margin:
+                break
+            if (cand.unit.passage, cand.unit.position) in used:
+                continue
+            span = self._span(cand, scored)
+            words = sum(len(u.text.split()) for u in span)
+            new_terms = cand.matched - covered
+            other_source = all(cand.unit.passage != s[0].passage for s in spans)
+            if words > budget or not (new_terms or other_source):
+                continue
+            spans.append(span)
+            used |= {(u.passage, u.position) for u in span}
+            covered |= set().union(*(set(terms(u.text)) for u in span))
+            budget -= words
+        text = " ".join(self._render(span) for span in spans)
+        return SynthesisResult(text=text.strip(), provider=self.name,
+                               confidence=round(confidence, 4),
+                               timings_ms={"extract": (time.perf_counter() - t0) * 1000})
+
+    def _render(self, span: Sequence[Unit]) -> str:
+        marker = f"[{span[0].passage + 1}]"
+        if span[0].kind == "block":
+            return f"\n{clip_words(span[0].text, self.max_words)}\n{marker}\n"
+        body = " ".join(clip_words(u.text, self.max_words) for u in span)
+        return f"{body} {marker}"
