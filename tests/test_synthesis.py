@@ -212,3 +212,17 @@ def test_hard_wrapped_paragraphs_are_quoted_as_whole_sentences():
         "Set the request URL to `https://host/slack/events`; lorebot listens on port 3000.",
         "- copy the bot token and paste it into .env",
     ]
+
+
+def test_prompt_asks_for_the_short_answer_first_and_an_honest_not_found(tmp_path, chat_server):
+    from knowledge.synthesis.llm import NOT_ANSWERED, SYSTEM_PROMPT, says_not_answered
+
+    assert "shortest complete answer" in SYSTEM_PROMPT and NOT_ANSWERED in SYSTEM_PROMPT
+    assert says_not_answered('"The passages do not say."') and says_not_answered(
+        "The passages do not say [1].")
+    assert not says_not_answered("Deploys run at 14:00 UTC [1].")
+    with chat_server([NOT_ANSWERED]) as srv:
+        res = synthesizer_from_settings(_llm_settings(tmp_path, srv.base)).synthesize(
+            "Who approves weekend deploys?", PASSAGES)
+    # Not replaced by the extractive answer: the model said the passages do not answer.
+    assert res.text == "" and res.abstain_reason and res.fallback is None

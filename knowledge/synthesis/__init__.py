@@ -69,8 +69,8 @@ def synthesizer_from_settings(settings: Any, *, embed: Any = None) -> Synthesize
 
     extractive = ExtractiveSynthesizer(
         max_sentences=settings.answer_max_sentences, embed=embed,
-        min_support=getattr(settings, "answer_min_support", 0.0),
-        extra_margin=getattr(settings, "answer_extra_margin", 0.1),
+        min_support=getattr(settings, "answer_min_support", 0.377),
+        extra_margin=getattr(settings, "answer_extra_margin", 0.25),
         max_words=getattr(settings, "answer_max_words", 80))
     if settings.llm_provider == "extractive":
         return extractive

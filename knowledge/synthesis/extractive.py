@@ -1,13 +1,15 @@
 """The model-free answer: the passages' own sentence that best answers the question, first.
 
 Candidates are the retrieved passages' units (sentences, or whole lists/tables/code blocks;
-``knowledge.synthesis.segments``). Each is scored with what is already loaded: the embedding
-model's question-sentence similarity (all candidates in one batch), the question's rare terms it
-contains (BM25-style idf computed inside the candidates, so a word every passage repeats counts
-for little) and its passage's retrieval rank. The best unit leads; a second or third follows
-only when it scores close to the best and brings something the lead lacks (question terms it
-does not contain, or another source's statement). Units are quoted verbatim with their ``[n]``,
-so the answer can never state something no source says.
+``knowledge.synthesis.segments``). Each is scored (``knowledge.synthesis.scoring``) with what is
+already loaded: the embedding model's question-sentence similarity (the plausible candidates in
+one batch), the question's rare terms it and its passage contain (idf computed inside the
+candidates, so a word every passage repeats counts for little), whether it holds the kind of
+thing asked for (a number, a date, a name), and its passage's retrieval rank and similarity.
+The best unit leads; a second or third follows only when it scores close to the best and brings
+something the lead lacks (question terms it does not contain, or another source's statement).
+Units are quoted verbatim with their ``[n]``, so the answer can never state something no source
+says.
 
 When even the best unit scores below ``min_support`` the passages are on topic but do not say
 it: the result is empty with an ``abstain_reason`` and the service abstains, listing the
@@ -16,15 +18,27 @@ closest sources.
 
 from __future__ import annotations
 
-import math
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from knowledge.passages import Passage
 from knowledge.synthesis import SynthesisResult
+from knowledge.synthesis.scoring import (
+    ANSWERABILITY,
+    DEFAULT_ANSWERABILITY,
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    answerability_row,
+    feature_matrix,
+    fill_similarity,
+    unseen_share,
+    weight_vector,
+)
 from knowledge.synthesis.segments import (  # noqa: F401 - re-exported: the public helpers
     Unit,
     answerable_sentences,
@@ -38,19 +52,15 @@ from knowledge.synthesis.segments import (  # noqa: F401 - re-exported: the publ
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
-# Only this many candidates (the best by terms and rank) are embedded: the similarity decides
-# between plausible sentences, and embedding every sentence of five passages would cost more
-# than the whole search.
-EMBED_CANDIDATES = 12
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How the three signals combine (calibrated in benchmarks/calibrate_answers.py)."""
-
-    similarity: float = 1.0
-    terms: float = 0.6
-    rank: float = 0.15
+# Only this many candidates (the best by the other features) are embedded: the similarity
+# decides between plausible sentences, and a forward pass per sentence of five passages would
+# cost more than the whole search.
+EMBED_CANDIDATES = 8
+# Sentence vectors are kept (by text) for reuse: a team asks about the same pages again and
+# again, and a cached sentence costs nothing to compare.
+VECTOR_CACHE = 20_000
+# Share of terms two sentences of different sources must share to count as the same statement.
+RESTATES_OVERLAP = 0.6
 
 
 @dataclass
@@ -67,75 +77,135 @@ def _starts_document(passage: Passage) -> bool:
     return not hits or getattr(hits[0], "ordinal", 0) == 0
 
 
-def _idf(q_terms: set[str], bags: Sequence[set[str]]) -> dict[str, float]:
-    n = len(bags)
-    return {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for t in q_terms for df in [sum(t in b for b in bags)]}
+def _restates(lead_terms: set[str], lead: Unit, other: Unit) -> bool:
+    """Another source stating nearly the same thing in other words (often a contradiction:
+    another time, another number): the reader should see both, each cited."""
+    if other.passage == lead.passage or other.text == lead.text:
+        return False
+    mine = set(terms(other.text))
+    union = lead_terms | mine
+    return bool(union) and len(lead_terms & mine) / len(union) >= RESTATES_OVERLAP
+
+
+class _VectorCache:
+    def __init__(self, embed: EmbedFn, size: int) -> None:
+        self.embed = embed
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, question: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(question vector, text vectors): the question and every uncached text in one batch."""
+        with self.lock:
+            todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        vecs = self.embed([question, *todo])
+        with self.lock:
+            for t, v in zip(todo, vecs[1:], strict=True):
+                self.vectors[t] = v
+            for t in texts:
+                self.vectors.move_to_end(t)
+            out = np.stack([self.vectors[t] for t in texts])
+            while len(self.vectors) > self.size:
+                self.vectors.popitem(last=False)
+        return vecs[0], out
 
 
 class ExtractiveSynthesizer:
     name = "extractive"
 
     def __init__(self, *, max_sentences: int = 3, embed: EmbedFn | None = None,
-                 min_support: float = 0.0, extra_margin: float = 0.1, max_words: int = 80,
-                 weights: Weights | None = None) -> None:
+                 min_support: float = 0.0, extra_margin: float = 0.25, max_words: int = 80,
+                 weights: Mapping[str, float] | None = None,
+                 answerability: Mapping[str, float] | None = None,
+                 cache_vectors: bool = True) -> None:
         self.max_sentences = max(1, max_sentences)
         self.embed = embed
+        self._vectors = _VectorCache(embed, VECTOR_CACHE if cache_vectors else 0) \
+            if embed is not None else None
         self.min_support = min_support
         self.extra_margin = extra_margin
         self.max_words = max(10, max_words)
-        self.weights = weights or Weights()
+        self.weights = dict(weights or DEFAULT_WEIGHTS)
+        self._w = weight_vector(self.weights)
+        self.answerability = dict(answerability or DEFAULT_ANSWERABILITY)
+        self._a = weight_vector(self.answerability, ANSWERABILITY)
 
     # --- scoring ---
+    def candidates(self, passages: Sequence[Passage]) -> list[Unit]:
+        return [u for pi, p in enumerate(passages)
+                for u in units(p.text, pi, starts_document=_starts_document(p))]
+
+    def features(self, question: str, passages: Sequence[Passage]
+                 ) -> tuple[list[Unit], np.ndarray, list[set[str]]]:
+        """Candidates and their feature rows (``similarity`` filled for the embedded ones)."""
+        cands = self.candidates(passages)
+        if not cands:
+            return [], np.zeros((0, len(FEATURES))), []
+        x, matched = feature_matrix(question, cands, [p.similarity for p in passages])
+        if self._vectors is not None:
+            sim_col = FEATURES.index("similarity")
+            top = np.argsort(-(x @ self._w), kind="stable")[:EMBED_CANDIDATES]
+            q_vec, vecs = self._vectors(question, [clip_words(cands[i].text, 80) for i in top])
+            sims = vecs @ q_vec
+            x[top, sim_col] = sims
+            rest = np.setdiff1d(np.arange(len(cands)), top)
+            # Not embedded: judged less plausible already; they get the lowest similarity seen.
+            x[rest, sim_col] = float(sims.min())
+        fill_similarity(x)
+        return cands, x, matched
+
     def score(self, question: str, passages: Sequence[Passage]) -> list[Scored]:
         """Every candidate unit with its score, best first."""
-        cands = [u for pi, p in enumerate(passages)
-                 for u in units(p.text, pi, starts_document=_starts_document(p))]
+        return self.rank(question, passages)[0]
+
+    def rank(self, question: str, passages: Sequence[Passage]
+             ) -> tuple[list[Scored], np.ndarray | None]:
+        """(candidates best first, the answerability feature row or None)."""
+        cands, x, matched = self.features(question, passages)
         if not cands:
-            return []
-        q_terms = set(terms(question))
-        bags = [set(terms(u.text)) for u in cands]
-        idf = _idf(q_terms, bags)
-        mass = sum(idf.values()) or 1.0
-        w = self.weights
-        pre = []
-        for u, bag in zip(cands, bags, strict=True):
-            matched = frozenset(q_terms & bag)
-            coverage = sum(idf[t] for t in matched) / mass
-            pre.append(Scored(unit=u, score=w.terms * coverage + w.rank / (1 + u.passage),
-                              similarity=0.0, coverage=coverage, matched=matched))
-        pre.sort(key=lambda s: -s.score)
-        if self.embed is not None:
-            top = pre[:EMBED_CANDIDATES]
-            vecs = self.embed([question] + [clip_words(s.unit.text, 120) for s in top])
-            sims = vecs[1:] @ vecs[0]
-            for s, sim in zip(top, sims, strict=True):
-                s.similarity = float(sim)
-                s.score += w.similarity * s.similarity
-            # The rest were not embedded: they keep their lower bound, below every embedded one
-            # of equal terms, which is what the prefilter already judged.
-        return sorted(pre, key=lambda s: (-s.score, s.unit.passage, s.unit.position))
+            return [], None
+        scores = x @ self._w
+        evidence = max([p.similarity for p in passages if p.similarity is not None] or [0.0])
+        row = answerability_row(scores=scores, x=x, best=int(np.argmax(scores)),
+                                unseen=unseen_share(question, cands), evidence=evidence)
+        sim_col, cov_col = FEATURES.index("similarity"), FEATURES.index("coverage")
+        out = [Scored(unit=u, score=float(scores[i]), similarity=float(x[i, sim_col]),
+                      coverage=float(x[i, cov_col]), matched=frozenset(matched[i]))
+               for i, u in enumerate(cands)]
+        return sorted(out, key=lambda s: (-s.score, s.unit.passage, s.unit.position)), row
 
     # --- assembly ---
     def _span(self, best: Scored, cands: Sequence[Scored]) -> list[Unit]:
         """The unit, preceded by the sentence it leans on when it cannot stand alone."""
         u = best.unit
-        if u.dependent and u.position > 0:
-            prev = next((c.unit for c in cands if c.unit.passage == u.passage
-                         and c.unit.position == u.position - 1), None)
-            if prev is not None and prev.kind == "sentence":
-                return [prev, u]
+
+        def at(position: int) -> Unit | None:
+            return next((c.unit for c in cands if c.unit.passage == u.passage
+                         and c.unit.position == position), None)
+
+        prev, nxt = at(u.position - 1), at(u.position + 1)
+        # "To set up the bot:" introduces the list after it; the pair is one statement.
+        if u.kind == "sentence" and u.text.endswith(":") and nxt is not None \
+                and nxt.kind == "block":
+            return [u, nxt]
+        if u.kind == "block" and prev is not None and prev.kind == "sentence" \
+                and prev.text.endswith(":"):
+            return [prev, u]
+        if u.dependent and prev is not None and prev.kind == "sentence":
+            return [prev, u]
         return [u]
 
     def synthesize(self, question: str, passages: Sequence[Passage]) -> SynthesisResult:
         t0 = time.perf_counter()
-        scored = self.score(question, passages)
-        if not scored:
+        scored, row = self.rank(question, passages)
+        if not scored or row is None:
             return SynthesisResult(text="", provider=self.name,
                                    abstain_reason="no quotable sentence in the passages")
         best = scored[0]
-        confidence = best.score
-        if confidence < self.min_support:
+        # The answerability score needs the similarity signal; without an embedding function
+        # (tests, a trimmed install) only the retrieval evidence decides.
+        confidence = float(row @ self._a) if self.embed is not None else None
+        if confidence is not None and confidence < self.min_support:
             return SynthesisResult(
                 text="", provider=self.name, confidence=round(confidence, 4),
                 abstain_reason="no sentence of the passages answers the question",
@@ -144,10 +214,14 @@ class ExtractiveSynthesizer:
         used = {(u.passage, u.position) for u in spans[0]}
         covered = set().union(*(set(terms(u.text)) for u in spans[0]))
         budget = self.max_words - sum(len(u.text.split()) for u in spans[0])
+        lead_terms = set(terms(best.unit.text))
         for cand in scored[1:]:
-            if len(spans) >= self.max_sentences or cand.score < best.score - self.extra_margin:
+            if len(spans) >= self.max_sentences:
                 break
             if (cand.unit.passage, cand.unit.position) in used:
+                continue
+            if cand.score < best.score - self.extra_margin \
+                    and not _restates(lead_terms, best.unit, cand.unit):
                 continue
             span = self._span(cand, scored)
             words = sum(len(u.text.split()) for u in span)
@@ -161,12 +235,14 @@ class ExtractiveSynthesizer:
             budget -= words
         text = " ".join(self._render(span) for span in spans)
         return SynthesisResult(text=text.strip(), provider=self.name,
-                               confidence=round(confidence, 4),
+                               confidence=None if confidence is None else round(confidence, 4),
                                timings_ms={"extract": (time.perf_counter() - t0) * 1000})
 
     def _render(self, span: Sequence[Unit]) -> str:
         marker = f"[{span[0].passage + 1}]"
-        if span[0].kind == "block":
-            return f"\n{clip_words(span[0].text, self.max_words)}\n{marker}\n"
+        if span[-1].kind == "block":
+            intro = " ".join(u.text for u in span[:-1])
+            block = clip_words(span[-1].text, max(10, self.max_words - len(intro.split())))
+            return f"\n{intro}\n{block}\n{marker}\n".replace("\n\n", "\n")
         body = " ".join(clip_words(u.text, self.max_words) for u in span)
         return f"{body} {marker}"
