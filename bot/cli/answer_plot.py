@@ -19,7 +19,8 @@ def write_plot(outcomes: Sequence[Outcome], report: dict[str, Any], path: Path) 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     rows = [r for r in length_buckets(outcomes) if r["answers"]]
     labels = [f"{r['words_from']}-{r['words_to'] or '…'}" for r in rows]
-    left.bar(labels, [r["hit"] for r in rows], color="#4c72b0")
+    left.bar(range(len(rows)), [r["hit"] for r in rows], color="#4c72b0")
+    left.set_xticks(range(len(rows)), labels)
     for i, r in enumerate(rows):
         left.text(i, (r["hit"] or 0) + 0.01, str(r["answers"]), ha="center", fontsize=8)
     ref = report["reference"]

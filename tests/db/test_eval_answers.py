@@ -67,7 +67,7 @@ def test_eval_answers_cli_json(qa_dir, cli_env, tmp_path):
     out = CliRunner().invoke(app, ["eval", "answers", str(qa_dir), "--json", "--limit", "2",
                                    "--plot", str(tmp_path / "p.png")])
     assert out.exit_code == 0, out.output
-    report = json.loads(out.output[out.output.index("{"):])
+    report = json.loads(out.output[out.output.index('{\n  "dataset"'):])
     assert report["questions"] == 2 and "_outcomes" not in report
     bad = CliRunner().invoke(app, ["eval", "answers", str(qa_dir), "--split", "Physics"])
     assert bad.exit_code == 2 and "articles: Deploying, Errors" in bad.output

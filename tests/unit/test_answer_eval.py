@@ -65,7 +65,8 @@ def test_summary_counts_each_rate_over_its_own_questions():
     ]
     s = summarise(outs)
     assert (s["answerable"], s["unanswerable"], s["answered_answerable"]) == (4, 2, 3)
-    assert s["hit"] == pytest.approx(2 / 3, abs=1e-3) and s["first_sentence_hit"] == pytest.approx(1 / 3, abs=1e-3)
+    assert s["hit"] == pytest.approx(2 / 3, abs=1e-3)
+    assert s["first_sentence_hit"] == pytest.approx(1 / 3, abs=1e-3)
     assert s["hit_incl_abstained"] == 0.5
     assert s["false_abstain_rate"] == 0.25 and s["unanswerable_abstain_rate"] == 0.5
     assert s["cited_right_paragraph"] == pytest.approx(2 / 3, abs=1e-3)
