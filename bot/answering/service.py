@@ -63,10 +63,12 @@ class AnsweringService:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database) -> AnsweringService:
+        from bot.answering.query_memo import QueryVectorMemo
         from knowledge.embeddings import embedder_from_settings
         from knowledge.rerank import reranker_from_settings
 
-        embedder = embedder_from_settings(settings)
+        # One question vector for the retriever and the sentence comparison (query_memo.py).
+        embedder = QueryVectorMemo(embedder_from_settings(settings))
         return cls(settings=settings, db=db, embedder=embedder,
                    synthesizer=synthesizer_from_settings(settings, embed=embedder.embed),
                    reranker=reranker_from_settings(settings))
