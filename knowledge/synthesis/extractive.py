@@ -70,6 +70,7 @@ class Scored:
     similarity: float
     coverage: float  # share of the question's idf mass the unit contains
     matched: frozenset[str]
+    answer_type: float = 0.0  # +1 holds the kind of thing asked for, -1 does not, 0 unknown
 
 
 def _starts_document(passage: Passage) -> bool:
@@ -117,13 +118,14 @@ class ExtractiveSynthesizer:
                  min_support: float = 0.0, extra_margin: float = 0.25, max_words: int = 80,
                  weights: Mapping[str, float] | None = None,
                  answerability: Mapping[str, float] | None = None,
-                 cache_vectors: bool = True) -> None:
+                 type_margin: float = 1.0, cache_vectors: bool = True) -> None:
         self.max_sentences = max(1, max_sentences)
         self.embed = embed
         self._vectors = _VectorCache(embed, VECTOR_CACHE if cache_vectors else 0) \
             if embed is not None else None
         self.min_support = min_support
         self.extra_margin = extra_margin
+        self.type_margin = type_margin
         self.max_words = max(10, max_words)
         self.weights = dict(weights or DEFAULT_WEIGHTS)
         self._w = weight_vector(self.weights)
@@ -169,8 +171,10 @@ class ExtractiveSynthesizer:
         row = answerability_row(scores=scores, x=x, best=int(np.argmax(scores)),
                                 unseen=unseen_share(question, cands), evidence=evidence)
         sim_col, cov_col = FEATURES.index("similarity"), FEATURES.index("coverage")
+        type_col = FEATURES.index("answer_type")
         out = [Scored(unit=u, score=float(scores[i]), similarity=float(x[i, sim_col]),
-                      coverage=float(x[i, cov_col]), matched=frozenset(matched[i]))
+                      coverage=float(x[i, cov_col]), matched=frozenset(matched[i]),
+                      answer_type=float(x[i, type_col]))
                for i, u in enumerate(cands)]
         return sorted(out, key=lambda s: (-s.score, s.unit.passage, s.unit.position)), row
 
@@ -220,14 +224,18 @@ class ExtractiveSynthesizer:
                 break
             if (cand.unit.passage, cand.unit.position) in used:
                 continue
-            if cand.score < best.score - self.extra_margin \
+            # The lead lacks the kind of thing asked for ("how long" and no number): a close
+            # unit that has it adds exactly what is missing.
+            adds_type = best.answer_type < 0 < cand.answer_type \
+                and cand.score >= best.score - self.type_margin
+            if cand.score < best.score - self.extra_margin and not adds_type \
                     and not _restates(lead_terms, best.unit, cand.unit):
                 continue
             span = self._span(cand, scored)
             words = sum(len(u.text.split()) for u in span)
             new_terms = cand.matched - covered
             other_source = all(cand.unit.passage != s[0].passage for s in spans)
-            if words > budget or not (new_terms or other_source):
+            if words > budget or not (new_terms or other_source or adds_type):
                 continue
             spans.append(span)
             used |= {(u.passage, u.position) for u in span}

@@ -133,3 +133,14 @@ def test_units_keep_blocks_whole_and_drop_cut_sentences():
     got = [(u.kind, u.text) for u in units(text, 0)]
     assert got == [("sentence", "Intro line."), ("block", "- one\n- two"),
                    ("block", "```\ncode here\n```")]
+
+
+def test_a_close_sentence_holding_the_asked_for_kind_is_added():
+    """"how long ...?" led by a sentence with no duration: the next one, which has it, follows."""
+    ps = build_passages([hit(1, "To roll back a bad deploy, run make rollback ENV=prod. Rollbacks "
+                                "take about three minutes and page the on-call engineer.")])
+    question = "How long does it take to roll back a bad deploy?"
+    res = synth(extra_margin=0.0).synthesize(question, ps)
+    assert "three minutes" in res.text
+    assert "three minutes" not in synth(extra_margin=0.0, type_margin=-1e9).synthesize(
+        question, ps).text or res.text.startswith("Rollbacks take")
