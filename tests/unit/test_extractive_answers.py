@@ -140,7 +140,7 @@ def test_a_close_sentence_holding_the_asked_for_kind_is_added():
     ps = build_passages([hit(1, "To roll back a bad deploy, run make rollback ENV=prod. Rollbacks "
                                 "take about three minutes and page the on-call engineer.")])
     question = "How long does it take to roll back a bad deploy?"
-    res = synth(extra_margin=0.0).synthesize(question, ps)
-    assert "three minutes" in res.text
-    assert "three minutes" not in synth(extra_margin=0.0, type_margin=-1e9).synthesize(
-        question, ps).text or res.text.startswith("Rollbacks take")
+    lead_only = synth(extra_margin=0.0, type_margin=-1e9).synthesize(question, ps).text
+    assert lead_only == "To roll back a bad deploy, run make rollback ENV=prod. [1]"
+    res = synth(extra_margin=0.0, type_margin=5.0).synthesize(question, ps)
+    assert res.text.startswith(lead_only) and "three minutes" in res.text
