@@ -6,6 +6,8 @@ setting's name and its meaning to a library are mapped in one place.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.settings import Settings
 from knowledge.cleaning import CleaningConfig
 from knowledge.pipeline import PipelineConfig
@@ -29,9 +31,13 @@ def llm_config(settings: Settings) -> LLMConfig:
                      api_base=settings.llm_api_base, timeout_s=settings.llm_timeout_s)
 
 
-def synthesizer_from_settings(settings: Settings) -> Synthesizer:
-    """The configured synthesizer (LLM_PROVIDER, ANSWER_MAX_SENTENCES)."""
-    return build_synthesizer(llm_config(settings), max_sentences=settings.answer_max_sentences)
+def synthesizer_from_settings(settings: Settings, *, embed: Any = None) -> Synthesizer:
+    """The configured synthesizer (LLM_PROVIDER, ANSWER_*); ``embed`` (texts -> unit vectors,
+    the answering service's embedder) lets the extractive answer score sentences by meaning."""
+    return build_synthesizer(llm_config(settings), max_sentences=settings.answer_max_sentences,
+                             embed=embed, min_support=settings.answer_min_support,
+                             extra_margin=settings.answer_extra_margin,
+                             max_words=settings.answer_max_words)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:

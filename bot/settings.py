@@ -123,7 +123,11 @@ class Settings(BaseSettings):
     keyword_max_doc_freq: float = 0.2
     keyword_max_terms: int = 12
     reranker_model: str | None = None
-    abstain_threshold: float = 0.45
+    # 0.45 was calibrated on SciFact (benchmarks/RETRIEVAL.md); benchmarks/calibrate_answers.py
+    # (squad2-dev, tuned on one article, with off-topic questions) found the sentence-level
+    # ANSWER_MIN_SUPPORT abstains on every off-topic question by itself and this one only cost
+    # answerable questions, so it chose 0.0 (benchmarks/ANSWERS.md).
+    abstain_threshold: float = 0.0
 
     # --- answering ---
     llm_provider: Literal["extractive", "openai", "openai_compatible", "ollama", "local"] = (
@@ -133,7 +137,13 @@ class Settings(BaseSettings):
     llm_api_base: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
-    answer_max_sentences: int = 4
+    answer_max_sentences: int = 3
+    # Extractive answers: abstain when even the best sentence scores below this (calibrated on
+    # squad2-dev by article, benchmarks/calibrate_answers.py); add a 2nd/3rd sentence only when
+    # it scores within ``answer_extra_margin`` of the best; at most ``answer_max_words`` words.
+    answer_min_support: float = 0.377
+    answer_extra_margin: float = 0.25
+    answer_max_words: int = 80
     # unset: a random salt is generated into LOREBOT_DATA_DIR/asker_salt (bot/identity.py);
     # public values (the old default, the .env.example placeholder) are refused
     asker_hash_salt: SecretStr | None = None

@@ -4,7 +4,10 @@ The evidence of a retrieval is the best cosine similarity between the question a
 it returned; below ``ABSTAIN_THRESHOLD`` the bot abstains. The default was calibrated on
 SciFact train claims (answerable: their relevant abstract retrieved; unanswerable: the same
 claims with the relevant abstracts removed, plus off-topic questions), see
-``benchmarks/calibrate_abstention.py``.
+``benchmarks/calibrate_abstention.py``. A second, sentence-level test now follows it: the
+extractive synthesiser abstains when no sentence of the passages is close enough to the
+question (``ANSWER_MIN_SUPPORT``); calibrated together on squad2-dev
+(``benchmarks/calibrate_answers.py``), it took over, and ``ABSTAIN_THRESHOLD`` defaults to 0.
 """
 
 from __future__ import annotations

@@ -64,11 +64,14 @@ class AnsweringService:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database) -> AnsweringService:
+        from bot.answering.query_memo import QueryVectorMemo
         from knowledge.embeddings import embedder_from_settings
         from knowledge.rerank import reranker_from_settings
 
-        return cls(settings=settings, db=db, embedder=embedder_from_settings(settings),
-                   synthesizer=synthesizer_from_settings(settings),
+        # One question vector for the retriever and the sentence comparison (query_memo.py).
+        embedder = QueryVectorMemo(embedder_from_settings(settings))
+        return cls(settings=settings, db=db, embedder=embedder,
+                   synthesizer=synthesizer_from_settings(settings, embed=embedder.embed),
                    reranker=reranker_from_settings(settings))
 
     # --- public ---
@@ -151,8 +154,12 @@ class AnsweringService:
         versions["llm"] = result.model
         if result.fallback:
             versions["synthesis_fallback"] = result.fallback
+        if result.confidence is not None:
+            versions["answer_confidence"] = result.confidence
+        if result.abstain_reason:  # on topic, but no sentence says it
+            versions["abstain_reason"] = result.abstain_reason
         draft, markers = renumber(result.text, len(passages))
-        if not markers:  # nothing usable came back: say so rather than answer uncited
+        if not markers:  # nothing usable came back (or nothing answers): say so, never uncited
             return self._finish(question=question, standalone=standalone, text=ABSTAIN_TEXT,
                                 draft=result.text, passages=passages[:CLOSEST_SOURCES],
                                 markers=list(range(1, min(len(passages), CLOSEST_SOURCES) + 1)),

@@ -1,4 +1,5 @@
-"""``lorebot eval retrieval DIR``: measure the bot's retriever on labelled questions."""
+"""``lorebot eval retrieval DIR`` and ``lorebot eval answers DIR``: measure the bot on labelled
+questions (retrieval quality; answer quality through the answering service)."""
 
 from __future__ import annotations
 
@@ -267,6 +268,59 @@ def retrieval(
                        f"{r['recall_10']:7.4f} {r['index_bytes'] / 1e6:9.2f} "
                        f"{r['vector_bytes'] / 1e6:10.2f} {r['latency_p50_ms']:7.1f} "
                        f"{r['latency_p95_ms']:7.1f}")
+
+
+@app.command("answers")
+@friendly_errors
+def answers(
+    folder: Path = typer.Argument(..., help="Folder with corpus.jsonl and questions.jsonl "
+                                  "(the squad2-dev layout)."),
+    split: str = typer.Option("all", "--split", help="all, an article name (e.g. Normans), or "
+                              "not:ARTICLE for every other article."),
+    limit: int = typer.Option(0, "--limit", help="Only the first N selected questions."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    plot: Path = typer.Option(None, "--plot", help="Where to write the PNG (default: "
+                              "<data dir>/eval/answers-<folder>.png)."),
+) -> None:
+    """Ask every question through the bot's answering service; report hit, first-sentence hit,
+    length, citations, abstention and latency, with the retrieval ceiling and the
+    sliding-window sentence as reference points from the same run."""
+    from bot.cli.eval_answers import run_answers_eval
+    from bot.runtime import open_database
+    from bot.settings import get_settings
+
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder; pass one with corpus.jsonl and "
+                                "questions.jsonl")
+    settings = get_settings()
+    plot = plot or Path(settings.lorebot_data_dir) / "eval" / f"answers-{folder.resolve().name}.png"
+    db = open_database(settings)
+    try:
+        report = run_answers_eval(settings=settings, db=db, folder=folder, split=split,
+                                  limit=limit or None, progress=sys.stderr.isatty(), plot=plot)
+    finally:
+        db.dispose()
+    report.pop("_outcomes", None)
+    report.pop("_passages", None)
+    if as_json:
+        emit_json(report)
+        return
+    ref = report["reference"]
+    typer.echo(f"{report['dataset']} ({report['split']}: {report['answerable']} answerable, "
+               f"{report['unanswerable']} unanswerable; synthesis {report['synthesis']})")
+    rows = [("hit (answered answerable)", report["hit"]),
+            ("first-sentence hit", report["first_sentence_hit"]),
+            ("words median / p90", f"{report['words_median']} / {report['words_p90']}"),
+            ("cited the right paragraph", report["cited_right_paragraph"]),
+            ("false-abstain (answerable)", report["false_abstain_rate"]),
+            ("abstained (unanswerable)", report["unanswerable_abstain_rate"]),
+            ("ref: retrieval ceiling", ref["retrieval_ceiling"]),
+            ("ref: sliding-window sentence", ref["sliding_window_hit"])]
+    for name, value in rows:
+        typer.echo(f"  {name:30} {value}")
+    typer.echo("  latency p50 / p95 ms: " + ", ".join(
+        f"{k} {v['p50_ms']}/{v['p95_ms']}" for k, v in report["latency"].items()))
+    typer.echo(f"  plot: {report.get('plot')}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,9 @@ class SynthesisResult:
     model: str | None = None
     repaired: bool = False  # invalid markers were dropped from a generated answer
     fallback: str | None = None  # why a generated answer was replaced by the extractive one
+    # The synthesiser's own judgement that the passages do not answer (the service abstains).
+    abstain_reason: str | None = None
+    confidence: float | None = None  # the answerability score the abstention compared
     timings_ms: dict[str, float] = field(default_factory=dict)
     streamed: bool = False  # the text was also sent piece by piece to a TextSink as it was written
 

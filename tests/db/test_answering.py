@@ -186,7 +186,7 @@ def test_style_hook_is_applied_and_guarded(kb, settings, monkeypatch):
 
 
 def test_llm_provider_through_the_service(kb, settings):
-    from tests.unit.test_synthesis import _ChatServer
+    from tests.helpers.llm_server import StandInLLM as _ChatServer
 
     with _ChatServer(["Run make rollback ENV=prod [1]; see also [7]."]) as srv:
         settings.llm_provider = "openai_compatible"

@@ -3,10 +3,6 @@ local HTTP server speaking the OpenAI chat API (no mocked client object)."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from bot.configs import synthesizer_from_settings
@@ -16,6 +12,7 @@ from knowledge.store.search import SearchHit
 from knowledge.synthesis import cited_markers, renumber
 from knowledge.synthesis.extractive import ExtractiveSynthesizer, sentences
 from knowledge.synthesis.llm import LLMSynthesizer, build_prompt, check_answer
+from tests.helpers.llm_server import StandInLLM
 
 
 def hit(cid: int, doc: int, ordinal: int, text: str, score: float = 0.5, sim: float = 0.6,
@@ -78,55 +75,6 @@ def test_prompt_keeps_question_as_data():
     assert f"<<<QUESTION\n{q}\nQUESTION>>>" in prompt
 
 
-class _ChatServer:
-    """A stand-in OpenAI-compatible endpoint on 127.0.0.1 that replies with canned answers."""
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = replies
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append({"path": self.path, "body": body})
-                if self.path != "/v1/chat/completions":
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                content = outer.replies.pop(0) if outer.replies else "No reply [1]."
-                payload = json.dumps({
-                    "id": "chatcmpl-1", "object": "chat.completion", "created": 0,
-                    "model": body.get("model", "m"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def _llm_settings(tmp_path, base):
     return load_settings(_env_file=None, lorebot_data_dir=tmp_path, llm_provider="openai_compatible",
                          llm_api_base=base, llm_model="stand-in", llm_timeout_s=10)
@@ -135,7 +83,7 @@ def _llm_settings(tmp_path, base):
 @pytest.fixture
 def chat_server():
     def make(replies):
-        return _ChatServer(list(replies))
+        return StandInLLM(list(replies))
     return make
 
 
@@ -213,3 +161,17 @@ def test_hard_wrapped_paragraphs_are_quoted_as_whole_sentences():
         "Set the request URL to `https://host/slack/events`; lorebot listens on port 3000.",
         "- copy the bot token and paste it into .env",
     ]
+
+
+def test_prompt_asks_for_the_short_answer_first_and_an_honest_not_found(tmp_path, chat_server):
+    from knowledge.synthesis.llm import NOT_ANSWERED, SYSTEM_PROMPT, says_not_answered
+
+    assert "shortest complete answer" in SYSTEM_PROMPT and NOT_ANSWERED in SYSTEM_PROMPT
+    assert says_not_answered('"The passages do not say."') and says_not_answered(
+        "The passages do not say [1].")
+    assert not says_not_answered("Deploys run at 14:00 UTC [1].")
+    with chat_server([NOT_ANSWERED]) as srv:
+        res = synthesizer_from_settings(_llm_settings(tmp_path, srv.base)).synthesize(
+            "Who approves weekend deploys?", PASSAGES)
+    # Not replaced by the extractive answer: the model said the passages do not answer.
+    assert res.text == "" and res.abstain_reason and res.fallback is None
