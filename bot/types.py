@@ -74,16 +74,20 @@ class Reply:
 
     ``kind == "answer"``: answer ``question`` (the adapter shows its progress cue, then calls
     ``ask`` with ``thread`` and renders the :class:`Answer`); ``kind == "usage"``: the message
-    addressed lorebot but asked nothing, so send the platform's how-to-ask line.
+    addressed lorebot but asked nothing, so send the platform's how-to-ask line;
+    ``kind == "limited"`` (``"rate_limited"`` is read the same): send ``text``, do not answer.
     ``thread`` is the thread the reply belongs to (None: the top level of the channel or DM);
     ``new_thread`` means that thread starts at the question itself (Slack threads on the
     message's ts, Discord opens a thread whose id is the message id).
     """
 
-    kind: Literal["answer", "usage"]
+    kind: Literal["answer", "usage", "limited", "rate_limited"]
     question: str = ""
     thread: str | None = None
     new_thread: bool = False
+    # ``kind == "limited"`` (too many questions from this person or channel for now): the
+    # friendly line to send instead of an answer; a limited question is never dropped silently.
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,10 +153,17 @@ class CommandInfo:
     name: str
     usage: str
     help: str
+    # What each positional argument names, in order (e.g. ``("source",)`` for ``sources show
+    # NAME``), for surfaces that offer completions through ``Core.complete``; None: free text.
+    completes: tuple[str | None, ...] = ()
 
     @property
     def group(self) -> str:
         return self.name.split()[0]
+
+
+# The kinds of things an admin argument can name, each completed by ``Core.complete``.
+COMPLETION_KINDS = ("source", "collection", "model_version")
 
 
 @dataclass(frozen=True)

@@ -101,13 +101,15 @@ def _record_sends(http: Any, captured: Captured) -> None:
 def _patch_sync(http: Any, captured: Captured) -> None:
     async def bulk_upsert_global_commands(application_id, payload):
         captured.synced.append((None, payload))
-        return [dict(p, id=str(snowflake()), application_id=str(application_id), version="1")
-                for p in payload]
+        # Discord answers with every field; a message menu has an empty description.
+        return [dict({"description": ""}, **p, id=str(snowflake()),
+                     application_id=str(application_id), version="1") for p in payload]
 
     async def bulk_upsert_guild_commands(application_id, guild_id, payload):
         captured.synced.append((int(guild_id), payload))
-        return [dict(p, id=str(snowflake()), application_id=str(application_id),
-                     guild_id=str(guild_id), version="1") for p in payload]
+        return [dict({"description": ""}, **p, id=str(snowflake()),
+                     application_id=str(application_id), guild_id=str(guild_id), version="1")
+                for p in payload]
 
     http.bulk_upsert_global_commands = bulk_upsert_global_commands
     http.bulk_upsert_guild_commands = bulk_upsert_guild_commands

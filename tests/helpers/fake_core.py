@@ -62,6 +62,14 @@ class FakeCore:
     replies: dict[str, uuid.UUID] = field(default_factory=dict)
     bot_threads: set[tuple[str, str, str]] = field(default_factory=set)
     claimed: set[tuple[str, str]] = field(default_factory=set)
+    # Forum channels (platform, channel) whose new posts are answered (``forum enable``).
+    forums: set[tuple[str, str]] = field(default_factory=set)
+    # kind -> names, for ``complete`` (what the database would list).
+    names: dict[str, list[str]] = field(default_factory=dict)
+    completed: list[tuple[str, str, Actor | None]] = field(default_factory=list)
+    # When set, every message that would be answered gets a "limited" reply with this text
+    # instead (what the core's rate limiter returns).
+    limited_text: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- inbound ---
@@ -74,7 +82,22 @@ class FakeCore:
             return None
         if not self._claim(msg.platform, msg.event_id):
             return None
+        if self.limited_text is not None and decision.reply.kind == "answer":
+            return Reply("limited", thread=decision.reply.thread, text=self.limited_text)
         return decision.reply
+
+    def on_forum_post(self, msg: IncomingMessage) -> Reply | None:
+        if msg.from_bot or not msg.text.strip() or (msg.platform, msg.channel.id) not in self.forums:
+            return None
+        if not self._claim(msg.platform, msg.event_id):
+            return None
+        return Reply("answer", msg.text.strip(), thread=msg.thread_id)
+
+    def complete(self, kind: str, prefix: str, *, actor: Actor | None = None,
+                 limit: int = 25) -> list[str]:
+        self.completed.append((kind, prefix, actor))
+        wanted = prefix.strip().lower()
+        return [n for n in sorted(self.names.get(kind, [])) if n.lower().startswith(wanted)][:limit]
 
     def on_reaction(self, reaction: Reaction) -> bool:
         up, down = inbound.vote_emoji(self.settings, reaction.platform)
@@ -90,6 +113,10 @@ class FakeCore:
         self.votes.append(Vote(reaction.user, value, "reaction", iid, reaction.message_id,
                                removed=True))
         return True
+
+    def vote_of(self, reaction: Reaction) -> int | None:
+        up, down = inbound.vote_emoji(self.settings, reaction.platform)
+        return inbound.vote_for_emoji(reaction.emoji, up=up, down=down)
 
     def _claim(self, platform: str, event_id: str | None) -> bool:
         if not event_id:
