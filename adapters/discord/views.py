@@ -124,16 +124,18 @@ class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=_SHARE_TEM
         view = discord.ui.View(timeout=None)
         view.add_item(VoteButton(1, self.interaction_id))
         view.add_item(VoteButton(-1, self.interaction_id))
-        await interaction.response.send_message(
+        sent = await interaction.response.send_message(
             content=f"Shared by {interaction.user.mention}", embeds=message.embeds, view=view,
             allowed_mentions=_NO_MENTIONS)
         core = getattr(interaction.client, "core", None)
+        public_id = getattr(sent, "message_id", None)
+        if core is None or public_id is None:
+            log.info("shared answer's message id unknown; reactions on it will not count")
+            return
         try:
-            public = await interaction.original_response()
-            if core is not None:
-                # Reactions on the public copy are votes on the same answer.
-                await asyncio.to_thread(core.attach_reply, interaction_id=self.interaction_id,
-                                        reply_ref=str(public.id))
+            # Reactions on the public copy are votes on the same answer.
+            await asyncio.to_thread(core.attach_reply, interaction_id=self.interaction_id,
+                                    reply_ref=str(public_id))
         except Exception:  # noqa: BLE001 - the answer is shared; only its reactions would not count
             log.warning("could not remember the shared answer's message", exc_info=True)
 

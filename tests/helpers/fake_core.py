@@ -9,6 +9,7 @@ translation or wiring test sees the same verdicts the real core gives.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class FakeCore:
     stream_pieces: list[str] | None = None
     # Raise after streaming this many pieces (a provider dying mid-answer).
     fail_stream_after: int | None = None
+    # Seconds between streamed pieces (a model writing), so a surface's edit pacing shows.
+    stream_delay_s: float = 0.0
     # Something with the answering service's ``answer(question, channel=, thread=, asker=)``;
     # when set, ``ask`` hands questions to it instead of the canned answer.
     answerer: Any = None
@@ -138,6 +141,8 @@ class FakeCore:
             for i, piece in enumerate(self.stream_pieces):
                 if self.fail_stream_after is not None and i >= self.fail_stream_after:
                     raise RuntimeError("model backend died mid-stream")
+                if self.stream_delay_s:
+                    time.sleep(self.stream_delay_s)
                 on_text(piece)
             streamed = True
         if self.answerer is not None:
