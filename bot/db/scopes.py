@@ -58,9 +58,10 @@ def allowed_collections(
 def enable_forum(*, session: Session, platform: str, channel: str, enabled_by: str) -> bool:
     """Answer every new post in this forum; False if it already was."""
     stmt = insert(ForumChannel).values(platform=platform, channel=channel, enabled_by=enabled_by)
-    result = session.execute(stmt.on_conflict_do_nothing(
-        index_elements=[ForumChannel.platform, ForumChannel.channel]))
-    return (result.rowcount or 0) > 0
+    added = session.execute(stmt.on_conflict_do_nothing(
+        index_elements=[ForumChannel.platform, ForumChannel.channel]
+    ).returning(ForumChannel.channel)).first()
+    return added is not None
 
 
 def disable_forum(*, session: Session, platform: str, channel: str) -> bool:
