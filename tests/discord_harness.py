@@ -370,7 +370,7 @@ async def discord_env(monkeypatch: pytest.MonkeyPatch):
 
     async def edit_webhook_message(self, webhook_id, token, message_id, *, session, proxy=None,
                                    proxy_auth=None, payload=None, multipart=None, files=None,
-                                   thread_id=None):
+                                   thread_id=None, **_):
         captured.followup_edits.append((int(message_id), payload or {}))
         env = started[-1]
         return _fake_webhook_message(payload, env.channel.id, env.bot.user, int(message_id))

@@ -78,9 +78,10 @@ class DraftStream:
                 return
             try:
                 await self._flush()
-            except discord.HTTPException as exc:
+            except Exception as exc:  # noqa: BLE001
                 # A draft that cannot be shown is not worth failing the answer for.
-                log.warning("could not update the streamed draft (%s)", exc.status)
+                log.warning("could not update the streamed draft (%s)", type(exc).__name__,
+                            exc_info=not isinstance(exc, discord.HTTPException))
             # At most one edit per interval; finishing ends the wait at once.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), self._interval_s)

@@ -379,3 +379,43 @@ async def test_lore_autocomplete_lists_real_source_names_for_admins_only(
     assert [c["value"] for c in reply["data"]["choices"]] == ["show handbook", "show hr-policies"]
     reply = await env.autocomplete("lore", options)  # no Manage Server, not a configured admin
     assert reply["data"]["choices"] == []
+
+
+@pytest.mark.slow
+async def test_a_streamed_llm_answer_is_edited_in_then_finished_with_its_sources(
+        discord_env, settings, database) -> None:  # noqa: F811
+    """The real answering service on a stand-in OpenAI-compatible server streaming SSE: /ask's
+    follow-up shows the draft, is edited as text arrives, and ends as the checked answer (the
+    invented [7] dropped) with its sources and buttons."""
+    from bot.db.scopes import set_scope
+    from tests.helpers.kb import load_kb
+    from tests.helpers.llm_server import StandInLLM
+
+    load_kb(database, settings)
+    reply = "Run make rollback ENV=prod [1]; it takes about three minutes; see also [7]."
+    with StandInLLM([reply], delta_delay_s=0.05) as srv:
+        s = settings.model_copy(update={"style_model_enabled": False,
+                                        "llm_provider": "openai_compatible",
+                                        "llm_api_base": srv.base, "llm_model": "stand-in"})
+        env = await discord_env(create_bot(s, LoreBot(settings=s, db=database)))
+        env.bot.get_cog("LoreCog").stream_interval_s = 0.1
+        with database.session() as session:
+            set_scope(session=session, platform="discord", channel=str(env.channel.id),
+                      collections=["engineering"])
+        await env.slash("ask", [{"name": "question", "type": 3,
+                                 "value": "How do I roll back a bad deploy?"}])
+    [draft] = env.captured.followups
+    assert draft["content"].startswith("Run") and draft["content"].endswith("…")
+    assert not draft.get("embeds")
+    edits = [p for mid, p in env.captured.followup_edits if mid == env.captured.followup_ids[0]]
+    drafts, final = [e["content"] for e in edits[:-1]], edits[-1]
+    assert drafts and all(d.endswith("…") for d in drafts)
+    assert len(edits) < len(reply.split())  # coalesced, not one edit per delta
+    assert final["content"] is None and final["components"]
+    embed = final["embeds"][0]
+    assert embed["description"].startswith("Run make rollback ENV=prod [1]")
+    assert "[7]" not in embed["description"]
+    assert any("Deploying the API" in f["name"] for f in embed["fields"])
+    iid = LoreBot(settings=s, db=database).interaction_for_reply(
+        platform="discord", reply_ref=str(env.captured.followup_ids[0]))
+    assert iid is not None
