@@ -75,20 +75,40 @@ def missing(granted: int, needs: list[Need]) -> list[Need]:
     return [n for n in needs if not getattr(have, n.permission)]
 
 
+# Application flags: the Message Content intent switched on in the Developer Portal (the
+# "limited" flag is what unverified bots under 100 servers get).
+_MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19)
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What Discord says: {guild id: (name, the bot's permission bits)}, and the app's flags."""
+
+    guilds: dict[int, tuple[str, int]]
+    app_flags: int
+
+    @property
+    def message_content_enabled(self) -> bool:
+        return bool(self.app_flags & _MESSAGE_CONTENT_FLAGS)
+
+
 async def live_permissions(token: str, guild_ids: list[int], *,
-                           timeout_s: float = 15.0) -> dict[int, tuple[str, int]]:
-    """{guild id: (name, the bot's permission bits)} for the servers the bot is in (only
-    ``guild_ids`` when given). Raises on a bad token or no network."""
+                           timeout_s: float = 15.0) -> LiveState:
+    """The bot's permissions in the servers it is in (only ``guild_ids`` when given) and its
+    application flags. Raises on a bad token or no network."""
     http = discord.http.HTTPClient(asyncio.get_running_loop())
     try:
         await asyncio.wait_for(http.static_login(token), timeout_s)
         # GET /users/@me/guilds carries the current user's permissions in each server.
         guilds = await asyncio.wait_for(http.get_guilds(200), timeout_s)
+        app = await asyncio.wait_for(http.application_info(), timeout_s)
     finally:
         await http.close()
     wanted = set(guild_ids)
-    return {int(g["id"]): (g.get("name", ""), int(g.get("permissions", 0))) for g in guilds
-            if not wanted or int(g["id"]) in wanted}
+    return LiveState(
+        guilds={int(g["id"]): (g.get("name", ""), int(g.get("permissions", 0))) for g in guilds
+                if not wanted or int(g["id"]) in wanted},
+        app_flags=int(app.get("flags") or 0))
 
 
 def report(settings: Settings, *, live: bool = True) -> tuple[list[str], list[str]]:
@@ -98,20 +118,25 @@ def report(settings: Settings, *, live: bool = True) -> tuple[list[str], list[st
     intents = privileged_intents(settings)
     for intent, why in intents:
         lines.append(f"discord intent {intent} (privileged) needed for {why}")
-    if intents:
-        problems.append("enable " + ", ".join(i for i, _ in intents).replace("_", " ")
-                        + " in the Discord Developer Portal (Bot > Privileged Gateway Intents), "
-                          "or set DISCORD_ANSWER_MENTIONS=false")
-    if not live or not settings.has("discord_token"):
+    enable = ("enable message content in the Discord Developer Portal (Bot > Privileged Gateway "
+              "Intents), or set DISCORD_ANSWER_MENTIONS=false")
+    state: LiveState | None = None
+    if live and settings.has("discord_token"):
+        try:
+            state = asyncio.run(live_permissions(settings.secret("discord_token"),
+                                                 settings.discord_guild_ids))
+        except Exception as exc:  # noqa: BLE001 - offline or a bad token: say so, do not fail
+            lines.append(f"discord permissions not checked ({type(exc).__name__}: offline or "
+                         "the token was refused)")
+    if intents and (state is None or not state.message_content_enabled):
+        # Unknown offline: the bot would connect and then get empty message texts.
+        problems.append(enable if state is None else "message content is OFF: " + enable)
+    elif intents:
+        lines.append("discord intent message_content is enabled for the application")
+    if state is None:
         return lines, problems
     needs = needed_permissions(settings)
-    try:
-        guilds = asyncio.run(live_permissions(settings.secret("discord_token"),
-                                              settings.discord_guild_ids))
-    except Exception as exc:  # noqa: BLE001 - offline or a bad token: say so, do not fail
-        lines.append(f"discord permissions not checked ({type(exc).__name__}: offline or the "
-                     "token was refused)")
-        return lines, problems
+    guilds = state.guilds
     for gid in settings.discord_guild_ids:
         if gid not in guilds:
             problems.append(f"the bot is not in Discord server {gid} (DISCORD_GUILD_IDS): invite it")

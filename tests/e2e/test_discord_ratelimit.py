@@ -51,7 +51,13 @@ class StandInDiscord:
                  "avatar": None}
         return _json({"id": BOT_ID, "name": "lorebot", "icon": None, "description": "",
                       "bot_public": True, "bot_require_code_grant": False, "owner": owner,
-                      "verify_key": "00", "flags": 0, "summary": ""})
+                      "verify_key": "00", "flags": 1 << 19, "summary": ""})
+
+    async def guilds(self, request: web.Request) -> web.Response:
+        return web.Response(body=json.dumps([
+            {"id": "11", "name": "Docs", "permissions": str(discord.Permissions.all().value)},
+            {"id": "12", "name": "Ops", "permissions": str(discord.Permissions(send_messages=True).value)},
+        ]).encode(), headers={"Content-Type": "application/json"})
 
     async def create_message(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -81,6 +87,7 @@ async def stand_in(monkeypatch):
         app = web.Application()
         app.router.add_get("/api/v10/users/@me", api.me)
         app.router.add_get("/api/v10/oauth2/applications/@me", api.application)
+        app.router.add_get("/api/v10/users/@me/guilds", api.guilds)
         app.router.add_post("/api/v10/channels/{channel}/messages", api.create_message)
         runner = web.AppRunner(app)
         await runner.setup()
@@ -136,3 +143,15 @@ async def test_a_429_without_discords_header_is_not_retried_and_is_reported(stan
         await bot.close()
     assert info.value.status == 429 and len(api.posts) == 1
     assert core.replies == {}  # nothing attached for an answer that was not delivered
+
+
+async def test_doctor_reads_the_bots_permissions_and_intent_flag_from_discord(stand_in) -> None:
+    """``lorebot doctor``'s live part through the real HTTP client (same stand-in API)."""
+    from adapters.discord.doctor import live_permissions
+
+    await stand_in(limited=0, retry_after=0)
+    state = await live_permissions("x" * 60, [12])
+    assert state.guilds == {12: ("Ops", discord.Permissions(send_messages=True).value)}
+    assert state.message_content_enabled
+    everything = await live_permissions("x" * 60, [])
+    assert set(everything.guilds) == {11, 12}

@@ -54,8 +54,9 @@ def test_report_names_servers_lacking_permissions(settings, monkeypatch) -> None
 
     async def answer(token, guild_ids, **kw):
         assert guild_ids == [1, 3]
-        return {1: ("Docs", discord.Permissions.all().value),
-                3: ("Ops", _bits(view_channel=True, send_messages=True))}
+        return doctor.LiveState(guilds={1: ("Docs", discord.Permissions.all().value),
+                                        3: ("Ops", _bits(view_channel=True, send_messages=True))},
+                                app_flags=1 << 19)
 
     monkeypatch.setattr(doctor, "live_permissions", answer)
     monkeypatch.setattr(type(s), "has", lambda self, name: True)
@@ -64,7 +65,8 @@ def test_report_names_servers_lacking_permissions(settings, monkeypatch) -> None
     assert any("Docs (1) permissions ok" in line for line in lines)
     [ops] = [line for line in lines if "(3)" in line]
     assert "embed_links" in ops and "create_public_threads" in ops
-    assert any("Developer Portal" in p for p in problems)
+    assert any("message_content is enabled" in line for line in lines)
+    assert not any("Developer Portal" in p for p in problems)  # it is on
     [fix] = [p for p in problems if "Ops" in p]
     assert "manage_threads" not in fix  # optional (forum tags) is reported, not demanded
 
@@ -78,6 +80,20 @@ def test_report_offline_says_it_did_not_check(settings, monkeypatch) -> None:
     monkeypatch.setattr(doctor, "live_permissions", offline)
     monkeypatch.setattr(type(s), "has", lambda self, name: True)
     monkeypatch.setattr(type(s), "secret", lambda self, name: "token")
-    lines, _ = doctor.report(s)
+    lines, problems = doctor.report(s)
     assert any("not checked" in line and "OSError" in line for line in lines)
+    assert any("Developer Portal" in p for p in problems)  # cannot tell: say what to check
     assert doctor.report(s, live=False)[0] == [lines[0]]
+
+
+def test_report_says_when_message_content_is_off(settings, monkeypatch) -> None:
+    s = settings.model_copy(update={"discord_token": "x" * 60})
+
+    async def answer(token, guild_ids, **kw):
+        return doctor.LiveState(guilds={}, app_flags=0)
+
+    monkeypatch.setattr(doctor, "live_permissions", answer)
+    monkeypatch.setattr(type(s), "has", lambda self, name: True)
+    monkeypatch.setattr(type(s), "secret", lambda self, name: "token")
+    _, problems = doctor.report(s)
+    assert any(p.startswith("message content is OFF") for p in problems)
