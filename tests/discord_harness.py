@@ -296,12 +296,15 @@ class DiscordEnv:
         await self.settle()
         return thread
 
-    async def click(self, custom_id: str, *, message_id: int, **kwargs: Any) -> None:
-        """Press a button with ``custom_id`` on the bot's follow-up message ``message_id``.
+    async def click(self, custom_id: str, *, message_id: int, sent: dict | None = None,
+                    **kwargs: Any) -> None:
+        """Press a button with ``custom_id`` on the bot's follow-up message ``message_id`` (or
+        on a channel message whose payload is ``sent``).
 
         Discord sends the clicked message (with its components) along; discord.py finds the
         button there before handing it to the registered dynamic item."""
-        sent = self.captured.followups[self.captured.followup_ids.index(message_id)]
+        if sent is None:
+            sent = self.captured.followups[self.captured.followup_ids.index(message_id)]
         message = {"id": str(message_id), "channel_id": str(self.channel.id), "type": 0,
                    "content": "", "author": dpy_facts.dict_from_user(self.bot.user),
                    "attachments": [], "embeds": sent.get("embeds") or [], "mentions": [],

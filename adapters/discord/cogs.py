@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord import complete, render, translate
+from adapters.discord.forum import tag_answered
 from adapters.discord.private import PrivateReplies
 from adapters.discord.streaming import DraftStream
 from adapters.discord.views import answer_view
@@ -338,27 +339,6 @@ class LoreCog(commands.Cog):
             await self._answer(reply.question, channel=incoming.channel, thread=str(thread.id),
                                asker=incoming.user, send=thread.send)
 
-    async def _tag_answered(self, payload: discord.RawReactionActionEvent) -> None:
-        """The asker's 👍 on an answer in a forum post applies the "answered" tag, if the forum
-        has one by that name (``DISCORD_FORUM_ANSWERED_TAG``)."""
-        name = self.settings.discord_forum_answered_tag.strip().lower()
-        if not name or payload.event_type != "REACTION_ADD" or payload.guild_id is None:
-            return
-        thread = self.bot.get_channel(payload.channel_id)
-        if not isinstance(thread, discord.Thread):
-            return
-        forum = thread.parent
-        if not isinstance(forum, discord.ForumChannel) or thread.owner_id != payload.user_id:
-            return
-        tag = next((t for t in forum.available_tags if t.name.strip().lower() == name), None)
-        if tag is None or any(t.id == tag.id for t in thread.applied_tags):
-            return
-        try:
-            await thread.add_tags(tag, reason="the asker marked lorebot's answer helpful")
-        except discord.HTTPException as exc:
-            log.info("could not tag the forum post as answered (%s)", exc.status,
-                     extra={"thread_id": thread.id})
-
     # --- reaction votes -----------------------------------------------------------------
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -383,8 +363,9 @@ class LoreCog(commands.Cog):
             log.exception("recording a reaction vote failed", extra={"message_id": payload.message_id})
             return
         log.debug("reaction vote", extra={"recorded": recorded, "added": reaction.added})
-        if recorded and self.core.vote_of(reaction) == 1:
-            await self._tag_answered(payload)
+        if recorded and payload.event_type == "REACTION_ADD" and self.core.vote_of(reaction) == 1:
+            await tag_answered(self.bot, self.settings, channel_id=payload.channel_id,
+                               user_id=payload.user_id)
 
 
 Complete = Callable[[discord.Interaction, str, str], Awaitable[list[app_commands.Choice[str]]]]

@@ -19,6 +19,7 @@ from typing import Any
 import discord
 
 from adapters.discord import translate
+from adapters.discord.forum import tag_answered
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMPLATE):
         else:
             text = "Sorry, that answer is no longer on record, so the vote was not saved."
         await interaction.response.send_message(text, ephemeral=True)
+        # After the reply (Discord wants one within 3 seconds): the asker's 👍 in a forum post.
+        if recorded and self.value > 0 and interaction.channel_id is not None:
+            settings = getattr(interaction.client, "settings", None)
+            if settings is not None:
+                await tag_answered(interaction.client, settings, channel_id=interaction.channel_id,
+                                   user_id=interaction.user.id)
 
 
 class FeedbackView(discord.ui.View):

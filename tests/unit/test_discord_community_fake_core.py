@@ -117,6 +117,25 @@ async def test_a_post_in_an_enabled_forum_is_answered_in_its_thread(env, core, s
     assert env.captured.tags_added == [(thread.id, [tag.id])]
 
 
+async def test_the_askers_helpful_button_tags_the_post_too(env, core) -> None:
+    from adapters.discord.views import custom_id
+
+    forum = await env.forum("help", tags=("bug", "Answered"))
+    core.forums.add(("discord", str(forum.id)))
+    poster = await env.add_member("Poster")
+    thread = await env.forum_post(forum, "Deploy on Fridays?", "Allowed?", member=poster)
+    [answer] = env.sent()
+    [payload] = [m for m in env.captured.messages if m["channel_id"] == thread.id]
+    iid = core.replies[str(answer.id)]
+    await env.click(custom_id(-1, iid), message_id=answer.id, sent=payload, member=poster,
+                    channel=thread)
+    assert env.captured.tags_added == []  # not helpful: no tag
+    await env.click(custom_id(1, iid), message_id=answer.id, sent=payload, member=poster,
+                    channel=thread)
+    answered = next(t for t in forum.available_tags if t.name == "Answered")
+    assert env.captured.tags_added == [(thread.id, [answered.id])]
+
+
 async def test_a_post_in_a_forum_not_enabled_is_left_alone(env, core) -> None:
     forum = await env.forum("general")
     await env.forum_post(forum, "Deploy on Fridays?", "Is it allowed?")
