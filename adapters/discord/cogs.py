@@ -316,7 +316,8 @@ class LoreCog(commands.Cog):
         if me is not None and thread.owner_id == me.id:
             return
         starter = thread.starter_message
-        if starter is None:
+        # Without the Message Content intent the text is empty anyway: the title is the question.
+        if starter is None and self.bot.intents.message_content:
             # A post's first message has the thread's id; it may arrive just after the thread.
             try:
                 starter = await thread.fetch_message(thread.id)
