@@ -118,7 +118,11 @@ class LoreBot:
             return None
         if not self._first_delivery(msg.platform, msg.event_id):
             return None
-        reply = decision.reply
+        return self._admitted(decision.reply, msg)
+
+    def _admitted(self, reply: Reply, msg: IncomingMessage) -> Reply:
+        """``reply`` under the rate limits: refused ("limited", with the line to send) or
+        queued (``wait_s`` and the "you're in a queue" line) or as it is."""
         if reply.kind != "answer":
             return reply
         admission = self.admit(asker=msg.user, channel=msg.channel)
@@ -127,6 +131,23 @@ class LoreBot:
         if admission.queued:
             return dataclasses.replace(reply, message=admission.message, wait_s=admission.wait_s)
         return reply
+
+    def on_forum_post(self, msg: IncomingMessage) -> Reply | None:
+        """A new post in a forum channel (``msg.channel`` the forum, ``msg.thread_id`` the
+        post's thread, ``msg.text`` its title and first message): answered in its thread when
+        an admin enabled the forum (``forum enable``), once across replicas; else None."""
+        if msg.from_bot or not msg.text.strip() or not self.is_forum(platform=msg.platform,
+                                                                     channel=msg.channel.id):
+            return None
+        if not self._first_delivery(msg.platform, msg.event_id):
+            return None
+        return self._admitted(Reply("answer", msg.text.strip(), thread=msg.thread_id), msg)
+
+    def is_forum(self, *, platform: str, channel: str) -> bool:
+        from bot.db import scopes as scopes_db
+
+        with self.db.session() as s:
+            return scopes_db.is_forum_enabled(session=s, platform=platform, channel=channel)
 
     async def aon_message(self, msg: IncomingMessage) -> Reply | None:
         return await asyncio.to_thread(self.on_message, msg)
@@ -141,10 +162,34 @@ class LoreBot:
         value = inbound.vote_for_emoji(reaction.emoji, up=up, down=down)
         if value is None or not self._first_delivery(reaction.platform, reaction.event_id):
             return False
-        if reaction.added:
-            return self.vote(user=reaction.user, value=value, signal="reaction",
-                             reply_ref=reaction.message_id)
-        return self.unvote(user=reaction.user, value=value, reply_ref=reaction.message_id)
+        iid = self._answer_id(reaction.user, None, reaction.message_id)
+        if iid is None:
+            log.info("reaction on a message that is not a lorebot answer ignored")
+            return False
+        who = user_hash(self.settings, reaction.user)
+        with self.db.session() as s:
+            # The person's vote emoji on the answer are on record, so the vote after any add
+            # or remove is what the remaining ones say (the newest), on every replica.
+            if reaction.added:
+                feedback_db.add_reaction_vote(session=s, interaction_id=iid, user_hash=who,
+                                              emoji=reaction.emoji, value=value)
+                feedback_db.upsert_vote(session=s, interaction_id=iid, user_hash=who, value=value,
+                                        signal="reaction")
+                return True
+            remaining = feedback_db.remove_reaction_vote(session=s, interaction_id=iid,
+                                                         user_hash=who, emoji=reaction.emoji)
+            if remaining is None:
+                # No vote emoji left (or reactions from before they were recorded): drop the
+                # vote if it is this one; a button vote the other way stays.
+                return feedback_db.remove_vote(session=s, interaction_id=iid, user_hash=who,
+                                               value=value)
+            feedback_db.upsert_vote(session=s, interaction_id=iid, user_hash=who, value=remaining,
+                                    signal="reaction")
+            return True
+
+    def vote_of(self, reaction: Reaction) -> int | None:
+        up, down = inbound.vote_emoji(self.settings, reaction.platform)
+        return inbound.vote_for_emoji(reaction.emoji, up=up, down=down)
 
     async def aon_reaction(self, reaction: Reaction) -> bool:
         return await asyncio.to_thread(self.on_reaction, reaction)
@@ -298,7 +343,21 @@ class LoreBot:
         from bot.admin.router import build_registry
 
         registry = getattr(self._router, "registry", None) or build_registry()
-        return [CommandInfo(name=s.name, usage=s.usage, help=s.help) for s in registry.all()]
+        return [CommandInfo(name=s.name, usage=s.usage, help=s.help, completes=s.completes)
+                for s in registry.all()]
+
+    def complete(self, kind: str, prefix: str, *, actor: Actor | None = None,
+                 limit: int = 25) -> list[str]:
+        """Names of ``kind`` (``bot.types.COMPLETION_KINDS``) starting with ``prefix``, for an
+        admin argument being typed. Empty for someone who may not run admin commands: the
+        names of sources are not for everyone's eyes."""
+        from bot.admin.auth import is_admin
+        from bot.db.names import names_with_prefix
+
+        if actor is not None and not is_admin(self.settings, actor):
+            return []
+        with self.db.session() as s:
+            return names_with_prefix(session=s, kind=kind, prefix=prefix.strip(), limit=limit)
 
     async def acommand(self, text: str, *, actor: Actor, channel: ChannelRef,
                        notify: Callable[[str], None] | None = None) -> CommandResult:

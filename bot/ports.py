@@ -75,6 +75,19 @@ class Core(Protocol):
         """Every admin command, from the one registry: chat surfaces list these."""
         ...
 
+    def vote_of(self, reaction: Reaction) -> int | None:
+        """+1 / -1 if ``reaction``'s emoji is a vote (settings decide which), else None."""
+        ...
+
+    def on_forum_post(self, msg: IncomingMessage) -> Reply | None:
+        """The reply a new forum post gets (None: the forum is not enabled, or a repeat)."""
+        ...
+
+    def complete(self, kind: str, prefix: str, *, actor: Actor | None = None,
+                 limit: int = 25) -> list[str]:
+        """Names of ``kind`` (a ``CommandInfo.completes`` entry) starting with ``prefix``."""
+        ...
+
 
 def default_core(settings: Settings) -> Core:
     """The real core for ``settings`` (opens the database, migrating it); for an adapter

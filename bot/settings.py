@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     )
     discord_sharded: bool = False
     discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Forum tag applied to a post when its asker votes 👍 on lorebot's answer (if the forum has
+    # a tag by this name); empty: never tag.
+    discord_forum_answered_tag: str = "answered"
 
     # --- style model (fine-tuning) ---
     style_model_enabled: bool = True

@@ -154,10 +154,17 @@ class CommandInfo:
     name: str
     usage: str
     help: str
+    # What each positional argument names, in order (e.g. ``("source",)`` for ``sources show
+    # NAME``), for surfaces that offer completions through ``Core.complete``; None: free text.
+    completes: tuple[str | None, ...] = ()
 
     @property
     def group(self) -> str:
         return self.name.split()[0]
+
+
+# The kinds of things an admin argument can name, each completed by ``Core.complete``.
+COMPLETION_KINDS = ("source", "collection", "model_version")
 
 
 @dataclass(frozen=True)

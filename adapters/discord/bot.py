@@ -22,7 +22,7 @@ import discord
 from discord.ext import commands
 
 from adapters.discord.cogs import SAFE_MENTIONS, LoreCog, LoreTree
-from adapters.discord.views import VoteButton
+from adapters.discord.views import ShareButton, VoteButton
 
 if TYPE_CHECKING:
     from bot.ports import Core
@@ -62,7 +62,7 @@ class _LoreBotMixin:
 
             self._core = await asyncio.to_thread(default_core, self.settings)
         await self.add_cog(LoreCog(self))  # type: ignore[arg-type]
-        self.add_dynamic_items(VoteButton)  # type: ignore[attr-defined]
+        self.add_dynamic_items(VoteButton, ShareButton)  # type: ignore[attr-defined]
         if self.sync_commands:
             await sync_application_commands(self, self.settings.discord_guild_ids)  # type: ignore[arg-type]
 

@@ -1,5 +1,6 @@
-"""The Discord surface of lorebot: ``/ask``, the ``/lore`` admin group, mentions, threads,
-DMs and reaction votes.
+"""The Discord surface of lorebot: ``/ask``, the "Ask lorebot" message menu, the ``/lore``
+admin group (with autocompletion), mentions (of the bot or its role), threads, answered forum
+posts, DMs, streamed drafts and reaction votes.
 
 Every call into the core goes through ``asyncio.to_thread``:
 the core is synchronous and talks to Postgres and models, and a blocked event loop would miss
@@ -19,9 +20,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.discord import render, translate
-from adapters.discord.views import FeedbackView
-from bot.types import Actor, Answer, ChannelRef, CommandInfo
+from adapters.discord import complete, render, translate
+from adapters.discord.forum import tag_answered
+from adapters.discord.private import PrivateReplies
+from adapters.discord.streaming import DraftStream
+from adapters.discord.views import answer_view
+from bot.types import Actor, Answer, ChannelRef, CommandInfo, IncomingMessage, Reply
 
 if TYPE_CHECKING:
     from bot.ports import Core
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LIMITED = "You have asked a lot of questions in a short time; please wait a minute and ask again."
+NOTHING_TO_ASK = "That message has no text for me to answer."
 ASK_USAGE = "Ask a question about your team's docs, e.g. `/ask question: how do I rotate the API key?`"
 APOLOGY = ("Sorry, I could not answer that just now. If it keeps happening, give an admin this "
            "reference: `{ref}`.")
@@ -45,18 +51,27 @@ def _reference() -> str:
 
 
 async def send_answer(answer: Answer, send: Send, *, core: Core, title: str | None = None,
+                      draft: discord.Message | None = None, share: bool = False,
                       ) -> discord.Message | None:
-    """Send the rendered answer with ``send`` and remember which message carries it."""
+    """Send the rendered answer with ``send`` and remember which message carries it.
+
+    ``draft``: the message a streamed draft was shown in; it becomes the answer's first part
+    (the checked text replaces the draft). ``share``: a private answer gets "Share in channel"."""
     last: discord.Message | None = None
-    for part in render.render_answer(answer, title=title):
+    for i, part in enumerate(render.render_answer(answer, title=title)):
         kwargs: dict = {"allowed_mentions": SAFE_MENTIONS}
         if part.content:
             kwargs["content"] = part.content
         if part.embed is not None:
             kwargs["embed"] = discord.Embed.from_dict(part.embed)
         if part.with_feedback and answer.interaction_id is not None:
-            kwargs["view"] = FeedbackView(answer.interaction_id)
-        last = await send(**kwargs)
+            kwargs["view"] = answer_view(answer.interaction_id, share=share)
+        if i == 0 and draft is not None:
+            kwargs.setdefault("content", None)  # the draft's text goes; the embed carries it
+            await draft.edit(**kwargs)
+            last = draft
+        else:
+            last = await send(**kwargs)
     if last is not None and answer.interaction_id is not None:
         await asyncio.to_thread(core.attach_reply, interaction_id=answer.interaction_id,
                                 reply_ref=str(last.id))
@@ -72,13 +87,21 @@ class LoreCog(commands.Cog):
         self.bot = bot
         # /lore's subcommands come from the core's command registry: one per command group,
         # so every admin command (the same words as Slack's /lore admin) needs no code here.
-        self.lore = lore_group(self._admin, self.core.commands())
+        self.infos = self.core.commands()
+        self.lore = lore_group(self._admin, self.infos, autocomplete=self._complete)
+        # Right-click (or long-press) a message > Apps > Ask lorebot. The interaction carries
+        # the message, so this needs no Message Content intent.
+        self.ask_menu = app_commands.ContextMenu(name="Ask lorebot", callback=self._ask_message)
+        # At most one draft edit per this many seconds (tests make it shorter).
+        self.stream_interval_s = 1.0
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.lore)
+        self.bot.tree.add_command(self.ask_menu)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.lore.name)
+        self.bot.tree.remove_command(self.ask_menu.name, type=self.ask_menu.type)
 
     @property
     def core(self) -> Core:
@@ -92,23 +115,83 @@ class LoreCog(commands.Cog):
     @app_commands.command(name="ask", description="Ask lorebot a question about your team's docs")
     @app_commands.describe(question="What you want to know")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
-        question = question.strip()
+        question = translate.slash_question(question)
         if not question:
             await interaction.response.send_message(ASK_USAGE, ephemeral=True)
             return
-        # Discord fails an interaction not acknowledged within 3 seconds; answering takes longer.
-        await interaction.response.defer(thinking=True)
         channel, thread = translate.interaction_channel(interaction)
         asker = translate.interaction_actor(interaction)
+        if not await self._admitted(interaction, asker, channel):
+            return
+        # Discord fails an interaction not acknowledged within 3 seconds; answering takes longer.
+        await interaction.response.defer(thinking=True)
 
         async def followup(**kwargs: object) -> discord.Message | None:
             return await interaction.followup.send(wait=True, **kwargs)
 
         await self._answer(question, channel=channel, thread=thread, asker=asker, send=followup)
 
+    async def _admitted(self, interaction: discord.Interaction, asker: Actor,
+                        channel: ChannelRef) -> bool:
+        """The rate limits for questions asked directly (``on_message`` applies them itself):
+        a refusal is said privately, never dropped; a queued question waits its turn."""
+        admission = await asyncio.to_thread(self.core.admit, asker=asker, channel=channel)
+        if not admission.allowed:
+            await interaction.response.send_message(admission.message or LIMITED, ephemeral=True)
+            return False
+        if admission.queued:
+            await asyncio.sleep(min(admission.wait_s, 2.5))  # the 3 s acknowledgement comes first
+            remaining = admission.wait_s - 2.5
+            if remaining > 0:
+                await interaction.response.defer(thinking=True, ephemeral=True)
+                await interaction.followup.send(admission.message or LIMITED, ephemeral=True)
+                await asyncio.sleep(remaining)
+        return True
+
+    # --- "Ask lorebot" on a message -------------------------------------------------------
+    async def _ask_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        me = self.bot.user
+        question = translate.strip_mentions(message.content, me.id if me else None)
+        if not question:
+            await interaction.response.send_message(NOTHING_TO_ASK, ephemeral=True)
+            return
+        channel, _thread = translate.interaction_channel(interaction)
+        asker = translate.interaction_actor(interaction)
+        if not await self._admitted(interaction, asker, channel):
+            return
+        # Private by default (someone asks about another person's message); "Share in
+        # channel" posts it for everyone.
+        await interaction.response.defer(thinking=True, ephemeral=True)
+
+        async def followup(**kwargs: object) -> discord.Message | None:
+            return await interaction.followup.send(wait=True, ephemeral=True, **kwargs)
+
+        # thread=None: a private answer must not make lorebot answer everyone's follow-ups in
+        # that thread (follow-ups go where lorebot answered in public).
+        await self._answer(question, channel=channel, thread=None, asker=asker, send=followup,
+                           share=True)
+
     # --- /lore ... ----------------------------------------------------------------------
+    async def _complete(self, interaction: discord.Interaction, subcommand: str,
+                        current: str) -> list[app_commands.Choice[str]]:
+        target = translate.ROUTER_WORDS.get(subcommand, "")
+        what = complete.what_to_complete(subcommand, self.infos, current, prefix_words=target)
+        if what is None:
+            return []
+        names: list[str] = []
+        if what.kind is not None:
+            try:
+                names = await asyncio.to_thread(self.core.complete, what.kind, what.prefix,
+                                                actor=translate.interaction_actor(interaction),
+                                                limit=complete.CHOICES_LIMIT)
+            except Exception:  # noqa: BLE001 - no suggestions beats an error while typing
+                log.exception("autocomplete failed", extra={"kind": what.kind})
+                return []
+        return [app_commands.Choice(name=n, value=v) for n, v in complete.choices(what, names)]
+
     async def _admin(self, interaction: discord.Interaction, subcommand: str, args: str | None) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
+        private = PrivateReplies(interaction)
         text = translate.command_text(subcommand, args)
         actor = translate.interaction_actor(interaction)
         channel, _thread = translate.interaction_channel(interaction)
@@ -124,41 +207,50 @@ class LoreCog(commands.Cog):
         except Exception:
             ref = _reference()
             log.exception("admin command failed", extra={"reference": ref, "command": subcommand})
-            await interaction.followup.send(APOLOGY.format(ref=ref), ephemeral=True)
+            await private.send(APOLOGY.format(ref=ref))
             return
+        # Admin output stays where it started: every piece private (even of a command anyone
+        # may run: the deferral was private), by DM once the token has expired.
         for piece in render.render_text(result.text):
-            await interaction.followup.send(piece, ephemeral=result.private)
+            if not await private.send(piece):
+                return
 
     async def _notify(self, interaction: discord.Interaction, message: str) -> None:
+        # A long command (reindex, training) often finishes after the 15-minute token.
+        private = PrivateReplies(interaction)
         for piece in render.render_text(message):
-            try:
-                await interaction.followup.send(piece, ephemeral=True)
-            except discord.HTTPException:
-                # The interaction token lasts 15 minutes; a long training run outlives it.
-                channel = interaction.channel
-                try:
-                    if isinstance(channel, discord.abc.Messageable):
-                        await channel.send(piece)
-                except discord.HTTPException:
-                    log.warning("could not report a finished admin command",
-                                extra={"channel_id": interaction.channel_id})
-                    return
+            if not await private.send(piece):
+                log.warning("could not report a finished admin command",
+                            extra={"channel_id": interaction.channel_id})
+                return
 
     # --- answering ----------------------------------------------------------------------
     async def _answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
-                      send: Send, title: str | None = None) -> discord.Message | None:
+                      send: Send, title: str | None = None, share: bool = False,
+                      ) -> discord.Message | None:
+        # With an LLM provider the text arrives as it is written and a draft message shows it;
+        # the extractive answer writes nothing to the sink, so it is sent once, complete.
+        draft = DraftStream(send, loop=asyncio.get_running_loop(), interval_s=self.stream_interval_s,
+                            allowed_mentions=SAFE_MENTIONS)
         try:
             answer = await asyncio.to_thread(self.core.ask, question, channel=channel, asker=asker,
-                                             thread=thread)
+                                             thread=thread, on_text=draft.sink)
         except Exception:
             ref = _reference()
             log.exception("answering failed", extra={"reference": ref, "platform": "discord"})
+            shown = await draft.finish()
             try:
+                if shown is not None:
+                    # Never leave a half answer without its sources: the apology replaces it.
+                    await shown.edit(content=APOLOGY.format(ref=ref), embed=None, view=None,
+                                     allowed_mentions=SAFE_MENTIONS)
+                    return shown
                 return await send(content=APOLOGY.format(ref=ref))
             except discord.HTTPException:
                 log.warning("could not deliver the apology either", extra={"reference": ref})
                 return None
-        return await send_answer(answer, send, core=self.core, title=title)
+        shown = await draft.finish()
+        return await send_answer(answer, send, core=self.core, title=title, draft=shown, share=share)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -177,6 +269,15 @@ class LoreCog(commands.Cog):
         reply = await asyncio.to_thread(self.core.on_message, incoming)
         if reply is None:
             return
+        if reply.kind == "limited":
+            await message.reply(reply.message or LIMITED, mention_author=False,
+                                allowed_mentions=SAFE_MENTIONS)
+            return
+        if reply.wait_s > 0:  # queued by the channel's limit: say so, then answer in turn
+            if reply.message:
+                await message.reply(reply.message, mention_author=False,
+                                    allowed_mentions=SAFE_MENTIONS)
+            await asyncio.sleep(reply.wait_s)
         if reply.kind == "usage":
             await message.reply("Ask me a question after the mention, e.g. "
                                 f"{me.mention if me else '@lorebot'} how do I deploy?")
@@ -226,6 +327,49 @@ class LoreCog(commands.Cog):
                         extra={"channel_id": parent.id})
             return None
 
+    # --- forum posts --------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        try:
+            await self._on_thread_create(thread)
+        except Exception:
+            log.exception("handling a new forum post failed", extra={"thread_id": thread.id})
+
+    async def _on_thread_create(self, thread: discord.Thread) -> None:
+        if not isinstance(thread.parent, discord.ForumChannel):
+            return
+        me = self.bot.user
+        if me is not None and thread.owner_id == me.id:
+            return
+        starter = thread.starter_message
+        # Without the Message Content intent the text is empty anyway: the title is the question.
+        if starter is None and self.bot.intents.message_content:
+            # A post's first message has the thread's id; it may arrive just after the thread.
+            try:
+                starter = await thread.fetch_message(thread.id)
+            except discord.HTTPException:
+                starter = None
+        incoming = translate.forum_post(thread, starter)
+        reply = await asyncio.to_thread(self.core.on_forum_post, incoming)
+        if reply is None:
+            return
+        await self._reply_in_thread(thread, reply, incoming)
+
+    async def _reply_in_thread(self, thread: discord.Thread, reply: Reply,
+                               incoming: IncomingMessage) -> None:
+        if reply.kind == "limited":
+            await thread.send(reply.message or LIMITED, allowed_mentions=SAFE_MENTIONS)
+            return
+        if reply.wait_s > 0:
+            if reply.message:
+                await thread.send(reply.message, allowed_mentions=SAFE_MENTIONS)
+            await asyncio.sleep(reply.wait_s)
+        if reply.kind != "answer":
+            return
+        async with thread.typing():
+            await self._answer(reply.question, channel=incoming.channel, thread=str(thread.id),
+                               asker=incoming.user, send=thread.send)
+
     # --- reaction votes -----------------------------------------------------------------
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -250,10 +394,17 @@ class LoreCog(commands.Cog):
             log.exception("recording a reaction vote failed", extra={"message_id": payload.message_id})
             return
         log.debug("reaction vote", extra={"recorded": recorded, "added": reaction.added})
+        if recorded and payload.event_type == "REACTION_ADD" and self.core.vote_of(reaction) == 1:
+            await tag_answered(self.bot, self.settings, channel_id=payload.channel_id,
+                               user_id=payload.user_id)
+
+
+Complete = Callable[[discord.Interaction, str, str], Awaitable[list[app_commands.Choice[str]]]]
 
 
 def lore_group(run: Callable[[discord.Interaction, str, str | None], Awaitable[None]],
-               infos: list[CommandInfo]) -> app_commands.Group:
+               infos: list[CommandInfo], *, autocomplete: Complete | None = None,
+               ) -> app_commands.Group:
     """``/lore`` with one subcommand per registry group (plus Discord's shortcuts); each hands
     ``<group> <args>`` to ``run``, so the router parses exactly what Slack's /lore admin gets."""
     group = app_commands.Group(
@@ -265,17 +416,24 @@ def lore_group(run: Callable[[discord.Interaction, str, str | None], Awaitable[N
         guild_only=True,
     )
     for sub in translate.lore_subcommands(infos):
-        group.add_command(_subcommand(run, sub))
+        group.add_command(_subcommand(run, sub, autocomplete))
     return group
 
 
 def _subcommand(run: Callable[[discord.Interaction, str, str | None], Awaitable[None]],
-                sub: translate.LoreSubcommand) -> app_commands.Command:
+                sub: translate.LoreSubcommand, autocomplete: Complete | None) -> app_commands.Command:
     async def callback(interaction: discord.Interaction, args: str | None = None) -> None:
         await run(interaction, sub.name, args)
 
     callback = app_commands.describe(args=sub.args_help)(callback)
-    return app_commands.Command(name=sub.name, description=sub.description, callback=callback)
+    command = app_commands.Command(name=sub.name, description=sub.description, callback=callback)
+    if autocomplete is not None:
+        async def suggest(interaction: discord.Interaction,
+                          current: str) -> list[app_commands.Choice[str]]:
+            return await autocomplete(interaction, sub.name, current)
+
+        command.autocomplete("args")(suggest)
+    return command
 
 
 class LoreTree(app_commands.CommandTree):

@@ -23,12 +23,34 @@ PLATFORM = "discord"
 _DESCRIPTION_LIMIT = 100
 
 
-def strip_mentions(text: str, bot_id: int | None) -> str:
-    """The question without the ``<@bot>`` mention that addressed it."""
+def strip_mentions(text: str, bot_id: int | None, role_ids: tuple[int, ...] = ()) -> str:
+    """The question without the ``<@bot>`` (or ``<@&bot role>``) mention that addressed it."""
     text = clean_input(text or "")  # NUL and lone surrogates break the database and the tokenizer
     if bot_id is not None:
         text = re.sub(rf"<@!?{bot_id}>", " ", text)
+    for role_id in role_ids:
+        text = text.replace(f"<@&{role_id}>", " ")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def bot_role_ids(message: discord.Message, bot_id: int | None) -> tuple[int, ...]:
+    """The mentioned roles that are the bot's own managed role. Typing "@lorebot" in Discord
+    often picks the integration's role rather than the bot user, and that means the bot too."""
+    if bot_id is None or message.guild is None:
+        return ()
+    mentioned = set(message.raw_role_mentions)
+    if not mentioned:
+        return ()
+    ids = set()
+    self_role = message.guild.self_role
+    if self_role is not None and self_role.id in mentioned:
+        ids.add(self_role.id)
+    for role_id in mentioned:
+        role = message.guild.get_role(role_id)
+        tags = role.tags if role is not None else None
+        if tags is not None and tags.bot_id == bot_id:
+            ids.add(role_id)
+    return tuple(sorted(ids))
 
 
 def is_platform_admin(permissions: discord.Permissions | None) -> bool:
@@ -58,14 +80,15 @@ def incoming_message(message: discord.Message, *, bot_id: int | None) -> Incomin
     permissions = None
     if isinstance(message.author, discord.Member):
         permissions = message.author.guild_permissions
+    roles = bot_role_ids(message, bot_id)
     return IncomingMessage(
         platform=PLATFORM,
         channel=channel,
         user=actor(message.author, permissions=permissions),
-        text=strip_mentions(message.content, bot_id),
+        text=strip_mentions(message.content, bot_id, roles),
         message_id=str(message.id),
         thread_id=thread,
-        mentioned=bot_id is not None and bot_id in message.raw_mentions,
+        mentioned=bot_id is not None and (bot_id in message.raw_mentions or bool(roles)),
         from_bot=message.author.bot,
         event_id=str(message.id),
     )
@@ -81,6 +104,33 @@ def reaction(payload: discord.RawReactionActionEvent) -> Reaction:
         message_id=str(payload.message_id),
         emoji=str(payload.emoji),
         added=payload.event_type == "REACTION_ADD",
+    )
+
+
+def forum_post(thread: discord.Thread, starter: discord.Message | None) -> IncomingMessage:
+    """A new forum post as a question: its title, then its first message (which may be empty,
+    or not yet delivered, when the post is only a title)."""
+    body = starter.content.strip() if starter is not None else ""
+    title = thread.name.strip()
+    if not body:
+        text = title
+    elif body.lower().startswith(title.lower()):
+        text = body  # the title is the body's first line; asking it twice adds nothing
+    else:
+        text = f"{title}\n{body}"
+    owner = thread.owner_id or (starter.author.id if starter is not None else 0)
+    owner_bot = starter is not None and starter.author.bot
+    return IncomingMessage(
+        platform=PLATFORM,
+        channel=ChannelRef(platform=PLATFORM, id=str(thread.parent_id)),
+        user=Actor(platform=PLATFORM, user_id=str(owner)),
+        text=text,
+        message_id=str(thread.id),
+        thread_id=str(thread.id),
+        from_bot=owner_bot,
+        # The post's first message has the thread's id: the same event id as that message, so a
+        # post that also mentions lorebot is answered once, by whichever path claims it first.
+        event_id=str(thread.id),
     )
 
 
@@ -103,7 +153,7 @@ def interaction_channel(interaction: discord.Interaction) -> tuple[ChannelRef, s
 
 
 # Shortcut subcommands Discord has always had: ``/lore reindex`` is the router's ``sources reindex``.
-_ROUTER_WORDS = {"reindex": "sources reindex"}
+ROUTER_WORDS = {"reindex": "sources reindex"}
 
 
 @dataclass(frozen=True)
@@ -138,7 +188,7 @@ def lore_subcommands(infos: list[CommandInfo]) -> list[LoreSubcommand]:
         groups.setdefault(info.group, []).append(info)
     subs = [_subcommand_for(name, specs, name) for name, specs in groups.items()]
     by_name = {info.name: info for info in infos}
-    for short, target in _ROUTER_WORDS.items():
+    for short, target in ROUTER_WORDS.items():
         if target in by_name and short not in groups:
             subs.append(_subcommand_for(short, [by_name[target]], target))
     return subs
@@ -147,7 +197,7 @@ def lore_subcommands(infos: list[CommandInfo]) -> list[LoreSubcommand]:
 def command_text(subcommand: str, arguments: str | None) -> str:
     """The router's words for a ``/lore`` subcommand: ``/lore sources args:list`` -> ``sources list``,
     ``/lore reindex args:--all`` -> ``sources reindex --all``."""
-    words = _ROUTER_WORDS.get(subcommand, subcommand)
+    words = ROUTER_WORDS.get(subcommand, subcommand)
     return clean_input(f"{words} {(arguments or '').strip()}".strip())
 
 

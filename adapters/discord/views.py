@@ -19,6 +19,7 @@ from typing import Any
 import discord
 
 from adapters.discord import translate
+from adapters.discord.forum import tag_answered
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=_TEMPLATE):
         else:
             text = "Sorry, that answer is no longer on record, so the vote was not saved."
         await interaction.response.send_message(text, ephemeral=True)
+        # After the reply (Discord wants one within 3 seconds): the asker's 👍 in a forum post.
+        if recorded and self.value > 0 and interaction.channel_id is not None:
+            settings = getattr(interaction.client, "settings", None)
+            if settings is not None:
+                await tag_answered(interaction.client, settings, channel_id=interaction.channel_id,
+                                   user_id=interaction.user.id)
 
 
 class FeedbackView(discord.ui.View):
@@ -87,3 +94,62 @@ class FeedbackView(discord.ui.View):
         super().__init__(timeout=None)
         self.add_item(VoteButton(1, interaction_id))
         self.add_item(VoteButton(-1, interaction_id))
+
+
+SHARE_ID = "lore:share:{interaction_id}"
+_SHARE_TEMPLATE = rf"lore:share:(?P<interaction_id>{_UUID})"
+# Shared answers quote documents: nobody is pinged, not even the person sharing.
+_NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=_SHARE_TEMPLATE):
+    """"Share" under a private (ephemeral) answer: posts the same answer in the channel.
+
+    Stateless like the vote buttons: Discord sends the clicked message along with the click,
+    so its embed is copied from there, and the custom id carries the answer's interaction id
+    (the public copy gets the vote buttons, and reactions on it count)."""
+
+    def __init__(self, interaction_id: uuid.UUID) -> None:
+        self.interaction_id = interaction_id
+        super().__init__(
+            discord.ui.Button(style=discord.ButtonStyle.primary, label="Share in channel",
+                              custom_id=SHARE_ID.format(interaction_id=interaction_id))
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ShareButton:
+        return cls(uuid.UUID(match["interaction_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        message = interaction.message
+        if message is None or not message.embeds:
+            await interaction.response.send_message("Sorry, that answer can no longer be shared.",
+                                                    ephemeral=True)
+            return
+        view = discord.ui.View(timeout=None)
+        view.add_item(VoteButton(1, self.interaction_id))
+        view.add_item(VoteButton(-1, self.interaction_id))
+        sent = await interaction.response.send_message(
+            content=f"Shared by {interaction.user.mention}", embeds=message.embeds, view=view,
+            allowed_mentions=_NO_MENTIONS)
+        core = getattr(interaction.client, "core", None)
+        public_id = getattr(sent, "message_id", None)
+        if core is None or public_id is None:
+            log.info("shared answer's message id unknown; reactions on it will not count")
+            return
+        try:
+            # Reactions on the public copy are votes on the same answer.
+            await asyncio.to_thread(core.attach_reply, interaction_id=self.interaction_id,
+                                    reply_ref=str(public_id))
+        except Exception:  # noqa: BLE001 - the answer is shared; only its reactions would not count
+            log.warning("could not remember the shared answer's message", exc_info=True)
+
+
+def answer_view(interaction_id: uuid.UUID, *, share: bool) -> discord.ui.View:
+    """The buttons under an answer: votes, plus "Share in channel" for a private answer."""
+    view = FeedbackView(interaction_id)
+    if share:
+        view.add_item(ShareButton(interaction_id))
+    return view

@@ -44,6 +44,9 @@ class CommandSpec:
     read_only: bool = False
     public: bool = False
     long_running: bool = False
+    # What each positional argument names (``"source"``, ``"collection"``, ``"model_version"``,
+    # None for free text), so chat surfaces can complete it; the last kind repeats for ``NAME...``.
+    completes: tuple[str | None, ...] = ()
 
     def parse(self, args: list[str]) -> argparse.Namespace:
         parser = _Parser(prog=self.name, add_help=False, allow_abbrev=False)

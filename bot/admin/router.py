@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Callable
 
 from bot.admin.auth import is_admin
-from bot.admin.commands import correct, feedback, finetune, gaps, help, scope, sources, status
+from bot.admin.commands import correct, feedback, finetune, forum, gaps, help, scope, sources, status
 from bot.admin.context import BackgroundJobs, CommandContext
 from bot.admin.registry import CommandSpec, Registry, UsageError
 from bot.db import audit
@@ -32,7 +32,7 @@ REFUSAL = (
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (help, status, sources, scope, gaps, feedback, correct, finetune):
+    for module in (help, status, sources, scope, forum, gaps, feedback, correct, finetune):
         for spec in module.specs():
             registry.add(spec)
     return registry

@@ -12,6 +12,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -52,3 +53,12 @@ def settings() -> Settings:
 
 def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def eval_collection_name(folder: Path, prefix: str = "eval") -> str:
+    """``<prefix>-<folder>``, folded into a valid collection name (``SciFact Dev`` ->
+    ``eval-scifact-dev``): the throw-away collection an evaluation ingests its corpus into."""
+    import re
+
+    slug = re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()).strip("-_") or "set"
+    return f"{prefix}-{slug}"[:64]

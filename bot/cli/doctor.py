@@ -95,6 +95,14 @@ def doctor() -> None:
             "no chat platform configured: set SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET or "
             "SLACK_APP_TOKEN) or DISCORD_TOKEN in .env, then `lorebot serve`"
         )
+    if s.has("discord_token"):
+        # Imported here: the core imports without discord.py (see adapters/discord/doctor.py).
+        from adapters.discord.doctor import report as discord_report
+
+        lines, discord_problems = discord_report(s)
+        for line in lines:
+            typer.echo(line)
+        problems.extend(discord_problems)
     typer.echo(f"provider      {s.llm_provider}")
     if problems:
         typer.echo("\nto do:")

@@ -37,11 +37,11 @@ class RecordingSynthesizer:
 def ingest_corpus(*, settings: Any, db: Any, folder: Path, progress: bool) -> str:
     """The folder's corpus in collection ``eval-answers-<folder>`` (incremental: unchanged
     paragraphs are not embedded again)."""
-    from bot.cli.eval_cmd import eval_collection_name
+    from bot.cli.common import eval_collection_name
     from bot.db import sources as sources_db
     from bot.ingest import ingest_source
 
-    name = eval_collection_name(folder).replace("eval-", "eval-answers-", 1)[:64]
+    name = eval_collection_name(folder, prefix="eval-answers")
     location = str((folder / "corpus.jsonl").resolve())
     with db.session() as s:
         if sources_db.get_source(session=s, name=name) is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from bot.cli.common import emit_json, friendly_errors
+from bot.cli.common import emit_json, eval_collection_name, friendly_errors
 
 app = typer.Typer(help="Measure retrieval quality on a labelled (BEIR-layout) folder.",
                   no_args_is_help=True)
@@ -50,14 +50,6 @@ class _QueryMemo:
         each = (time.perf_counter() - t0) * 1000 / len(todo)
         for t, v in zip(todo, vectors, strict=True):
             self.vectors[t], self.cost_ms[t] = v, each
-
-
-def eval_collection_name(folder: Path) -> str:
-    """``eval-<folder>``, folded into a valid collection name (``SciFact Dev`` -> ``eval-scifact-dev``)."""
-    import re
-
-    slug = re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()).strip("-_") or "set"
-    return f"eval-{slug}"[:64]
 
 
 def _ingest_with_pipeline(*, settings: Any, db: Any, collection: str, docs: list, embedder: Any,

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from bot.db.models import Feedback, Interaction
+from bot.db.models import Feedback, Interaction, ReactionVote
 
 
 def upsert_vote(
@@ -102,4 +102,32 @@ def interaction_by_reply(
     return session.execute(
         select(Interaction).where(Interaction.platform == platform,
                                   Interaction.reply_ref == reply_ref)
+    ).scalar_one_or_none()
+
+
+def add_reaction_vote(
+    *, session: Session, interaction_id: uuid.UUID, user_hash: str, emoji: str, value: int
+) -> None:
+    """Remember one vote emoji a person put on an answer (again: it counts as the newest)."""
+    stmt = insert(ReactionVote).values(interaction_id=interaction_id, user_hash=user_hash,
+                                       emoji=emoji, value=value,
+                                       updated_at=func.clock_timestamp())
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[ReactionVote.interaction_id, ReactionVote.user_hash, ReactionVote.emoji],
+        set_={"value": value, "updated_at": func.clock_timestamp()},
+    ))
+
+
+def remove_reaction_vote(
+    *, session: Session, interaction_id: uuid.UUID, user_hash: str, emoji: str
+) -> int | None:
+    """Forget one vote emoji; the value the person's remaining vote emoji say (the newest), or
+    None when none is left."""
+    session.execute(delete(ReactionVote).where(
+        ReactionVote.interaction_id == interaction_id, ReactionVote.user_hash == user_hash,
+        ReactionVote.emoji == emoji))
+    return session.execute(
+        select(ReactionVote.value)
+        .where(ReactionVote.interaction_id == interaction_id, ReactionVote.user_hash == user_hash)
+        .order_by(ReactionVote.updated_at.desc()).limit(1)
     ).scalar_one_or_none()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -181,6 +182,38 @@ class QuestionRateEvent(Base):
 # Slack's OAuth store tables (plain tables, written by slack_sdk): on the same metadata.
 from bot.db import oauth_tables as _oauth_tables  # noqa: E402,F401
 
+
+class ReactionVote(Timestamped, Base):
+    """Each vote emoji a person has on an answer, so removing one leaves the vote the others
+    say (👍🏽 and 👎, then 👎 removed: 👍). Kept in the database, not in memory, so every
+    replica and a restarted bot see the same reactions."""
+
+    __tablename__ = "reaction_votes"
+    __table_args__ = (
+        PrimaryKeyConstraint("interaction_id", "user_hash", "emoji"),
+        CheckConstraint("value IN (-1, 1)", name="value_is_vote"),
+    )
+
+    interaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), nullable=False
+    )
+    user_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # As the platform names it (skin tone kept: 👍 and 👍🏽 are two reactions on Discord).
+    emoji: Mapped[str] = mapped_column(String(100), nullable=False)
+    value: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+
+
+class ForumChannel(Timestamped, Base):
+    """A forum channel (Discord) where lorebot answers every new post; set with ``forum enable``
+    next to the channel scopes, which a forum's posts also follow."""
+
+    __tablename__ = "forum_channels"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(200), primary_key=True)
+    enabled_by: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+
+
 __all__ = [
     "AuditLog",
     "Base",
@@ -192,11 +225,13 @@ __all__ = [
     "EmbeddingCache",
     "EmbeddingModel",
     "Feedback",
+    "ForumChannel",
     "IngestRun",
     "Interaction",
     "Meta",
     "ProcessedEvent",
     "QuestionRateEvent",
+    "ReactionVote",
     "Source",
     "StyleModel",
     "TermStat",

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from bot.db.models import ChannelScope
+from bot.db.models import ChannelScope, ForumChannel
 
 
 def get_scope(*, session: Session, platform: str, channel: str) -> list[str] | None:
@@ -53,3 +53,30 @@ def allowed_collections(
     if default_collection.strip().lower() == "none":
         return []
     return [default_collection]
+
+
+def enable_forum(*, session: Session, platform: str, channel: str, enabled_by: str) -> bool:
+    """Answer every new post in this forum; False if it already was."""
+    stmt = insert(ForumChannel).values(platform=platform, channel=channel, enabled_by=enabled_by)
+    added = session.execute(stmt.on_conflict_do_nothing(
+        index_elements=[ForumChannel.platform, ForumChannel.channel]
+    ).returning(ForumChannel.channel)).first()
+    return added is not None
+
+
+def disable_forum(*, session: Session, platform: str, channel: str) -> bool:
+    result = session.execute(delete(ForumChannel).where(ForumChannel.platform == platform,
+                                                        ForumChannel.channel == channel))
+    return (result.rowcount or 0) > 0
+
+
+def is_forum_enabled(*, session: Session, platform: str, channel: str) -> bool:
+    return session.execute(select(ForumChannel.channel).where(
+        ForumChannel.platform == platform, ForumChannel.channel == channel)).first() is not None
+
+
+def list_forums(*, session: Session, platform: str | None = None) -> list[ForumChannel]:
+    stmt = select(ForumChannel).order_by(ForumChannel.platform, ForumChannel.channel)
+    if platform:
+        stmt = stmt.where(ForumChannel.platform == platform)
+    return list(session.execute(stmt).scalars())

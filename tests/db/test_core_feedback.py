@@ -127,6 +127,37 @@ def test_on_reaction_maps_emoji_from_settings_for_every_platform(settings, datab
         assert s.execute(select(Feedback)).scalars().all() == []
 
 
+def test_the_vote_is_what_the_remaining_reactions_say_on_slack_too(settings, database) -> None:
+    """Slack names skin tones ``+1::skin-tone-3``: 👍🏽 and 👎, then 👎 removed, leaves 👍; a
+    button vote is not taken away by removing a reaction of the other kind."""
+    core = LoreBot(settings=settings, db=database)
+    iid = _interaction(database)
+    core.attach_reply(interaction_id=iid, reply_ref="1700.02")
+
+    def react(emoji: str, added: bool = True, user: str = "UALICE") -> bool:
+        return core.on_reaction(Reaction(platform="slack", channel=ChannelRef("slack", "C1"),
+                                         user=Actor("slack", user), message_id="1700.02",
+                                         emoji=emoji, added=added))
+
+    def votes() -> list[tuple[int, str]]:
+        with database.session() as s:
+            return [tuple(r) for r in s.execute(select(Feedback.value, Feedback.signal))]
+
+    assert react("+1::skin-tone-3") and react("-1")
+    assert votes() == [(-1, "reaction")]
+    assert react("-1", added=False)
+    assert votes() == [(1, "reaction")]
+    # two up reactions (👍 and ✅ style): removing one keeps the vote
+    assert react("thumbsup") and react("+1::skin-tone-3", added=False)
+    assert votes() == [(1, "reaction")]
+    assert react("thumbsup", added=False)
+    assert votes() == []
+    # removing a reaction never recorded (from before this version) leaves a button vote
+    assert core.vote(user=Actor("slack", "UBOB"), value=-1, signal="button", interaction_id=iid)
+    assert not react("+1", added=False, user="UBOB")  # no such reaction: the button vote stays
+    assert votes() == [(-1, "button")]
+
+
 def test_scope_resolution(settings, database) -> None:
     with database.session() as s:
         assert scopes.allowed_collections(session=s, platform="slack", channel="C1",

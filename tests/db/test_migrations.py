@@ -16,6 +16,7 @@ pytestmark = pytest.mark.db
 EXPECTED = {
     "collections", "sources", "documents", "chunks", "ingest_runs", "interactions", "feedback",
     "channel_scopes", "style_models", "audit_log", "embedding_cache", "processed_events",
+    "reaction_votes", "forum_channels",
 }
 
 

@@ -310,3 +310,115 @@ async def test_ask_and_thread_follow_up_with_the_real_answering_service(
     assert len(rows) == 2
 
 
+
+
+# --------------------------------------------------------------------------- community features
+
+
+async def test_removing_one_of_two_vote_reactions_leaves_the_other(env, answerer, database,
+                                                                   settings) -> None:
+    """👍🏽 and 👎 on an answer, then 👎 removed: the vote is 👍 (it used to vanish)."""
+    await dpytest.message(f"{env.mention()} how do we deploy?", channel=env.channel, member=env.member)
+    await env.settle()
+    [answer_msg] = env.sent()
+    voter = await env.add_member("Voter")
+    who = user_hash(settings, Actor("discord", str(voter.id)))
+    await env.react(voter, answer_msg.id, "👍🏽", channel=answer_msg.channel)
+    await env.react(voter, answer_msg.id, "👎", channel=answer_msg.channel)
+    assert _votes(database) == [(-1, "reaction", who)]  # the last one added
+    await env.react(voter, answer_msg.id, "👎", added=False, channel=answer_msg.channel)
+    assert _votes(database) == [(1, "reaction", who)]
+    # after a restart (a new core, nothing in memory) the reactions on record still decide
+    env.bot._core = LoreBot(settings=settings, db=database, answerer=answerer)
+    await env.react(voter, answer_msg.id, "👎", channel=answer_msg.channel)
+    await env.react(voter, answer_msg.id, "👍🏽", added=False, channel=answer_msg.channel)
+    assert _votes(database) == [(-1, "reaction", who)]
+    await env.react(voter, answer_msg.id, "👎", added=False, channel=answer_msg.channel)
+    assert _votes(database) == []
+
+
+async def test_lore_forum_enable_then_a_post_is_answered_in_its_thread(env, answerer, database,
+                                                                      settings) -> None:
+    settings.trust_platform_admins = True  # Manage Server makes an admin only when trusted
+    forum = await env.forum("help")
+    admin = discord.Permissions(manage_guild=True)
+    await env.slash("lore", _lore("forum", f"enable <#{forum.id}>"), permissions=admin)
+    assert "answers every new post" in env.captured.followups[-1]["content"]
+    await env.slash("lore", _lore("forum", "list"), permissions=admin)
+    assert f"discord:{forum.id}" in env.captured.followups[-1]["content"]
+
+    thread = await env.forum_post(forum, "Friday deploys", "Can I deploy on a Friday?")
+    [call] = answerer.calls
+    assert call["question"] == "Friday deploys\nCan I deploy on a Friday?"
+    assert call["thread"] == str(thread.id) and call["channel"].id == str(forum.id)
+    [answer_msg] = env.sent()
+    assert answer_msg.channel.id == thread.id
+    with database.session() as s:
+        assert s.execute(select(Interaction.reply_ref)).scalar_one() == str(answer_msg.id)
+    # the same post delivered again (a resumed session, a second replica) is not answered twice
+    await env.bot.get_cog("LoreCog").on_thread_create(thread)
+    await env.settle()
+    assert len(answerer.calls) == 1
+
+    await env.slash("lore", _lore("forum", f"disable <#{forum.id}>"), permissions=admin)
+    await env.forum_post(forum, "Another", "Still answered?")
+    assert len(answerer.calls) == 1
+
+
+async def test_lore_autocomplete_lists_real_source_names_for_admins_only(
+        discord_env, settings, database, answerer) -> None:  # noqa: F811
+    from bot.db import sources as sources_db
+
+    settings.trust_platform_admins = True  # Manage Server makes an admin only when trusted
+    with database.session() as s:
+        for name in ("handbook", "hr-policies", "runbooks"):
+            sources_db.create_source(session=s, name=name, kind="folder", location="/tmp",
+                                     collection="engineering")
+    env = await discord_env(create_bot(settings, LoreBot(settings=settings, db=database,
+                                                         answerer=answerer)))
+    options = [{"name": "sources", "type": 1,
+                "options": [{"name": "args", "type": 3, "value": "show h", "focused": True}]}]
+    reply = await env.autocomplete("lore", options, permissions=discord.Permissions(manage_guild=True))
+    assert [c["value"] for c in reply["data"]["choices"]] == ["show handbook", "show hr-policies"]
+    reply = await env.autocomplete("lore", options)  # no Manage Server, not a configured admin
+    assert reply["data"]["choices"] == []
+
+
+@pytest.mark.slow
+async def test_a_streamed_llm_answer_is_edited_in_then_finished_with_its_sources(
+        discord_env, settings, database) -> None:  # noqa: F811
+    """The real answering service on a stand-in OpenAI-compatible server streaming SSE: /ask's
+    follow-up shows the draft, is edited as text arrives, and ends as the checked answer (the
+    invented [7] dropped) with its sources and buttons."""
+    from bot.db.scopes import set_scope
+    from tests.helpers.kb import load_kb
+    from tests.helpers.llm_server import StandInLLM
+
+    load_kb(database, settings)
+    reply = "Run make rollback ENV=prod [1]; it takes about three minutes; see also [7]."
+    with StandInLLM([reply], delta_delay_s=0.05) as srv:
+        s = settings.model_copy(update={"style_model_enabled": False,
+                                        "llm_provider": "openai_compatible",
+                                        "llm_api_base": srv.base, "llm_model": "stand-in"})
+        env = await discord_env(create_bot(s, LoreBot(settings=s, db=database)))
+        env.bot.get_cog("LoreCog").stream_interval_s = 0.1
+        with database.session() as session:
+            set_scope(session=session, platform="discord", channel=str(env.channel.id),
+                      collections=["engineering"])
+        await env.slash("ask", [{"name": "question", "type": 3,
+                                 "value": "How do I roll back a bad deploy?"}])
+    [draft] = env.captured.followups
+    assert draft["content"].startswith("Run") and draft["content"].endswith("…")
+    assert not draft.get("embeds")
+    edits = [p for mid, p in env.captured.followup_edits if mid == env.captured.followup_ids[0]]
+    drafts, final = [e["content"] for e in edits[:-1]], edits[-1]
+    assert drafts and all(d.endswith("…") for d in drafts)
+    assert len(edits) < len(reply.split())  # coalesced, not one edit per delta
+    assert final["content"] is None and final["components"]
+    embed = final["embeds"][0]
+    assert embed["description"].startswith("Run make rollback ENV=prod [1]")
+    assert "[7]" not in embed["description"]
+    assert any("Deploying the API" in f["name"] for f in embed["fields"])
+    iid = LoreBot(settings=s, db=database).interaction_for_reply(
+        platform="discord", reply_ref=str(env.captured.followup_ids[0]))
+    assert iid is not None

@@ -19,7 +19,9 @@ class RecordingAnswerer:
         self.calls: list[dict] = []
         self.fail = False
 
-    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor) -> Answer:
+    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
+               on_text=None) -> Answer:
+        # Like the extractive answerer, it writes nothing to a streaming sink.
         self.calls.append({"question": question, "channel": channel, "thread": thread, "asker": asker})
         if self.fail:
             raise RuntimeError("model backend down")

@@ -9,6 +9,7 @@ translation or wiring test sees the same verdicts the real core gives.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class FakeCore:
     stream_pieces: list[str] | None = None
     # Raise after streaming this many pieces (a provider dying mid-answer).
     fail_stream_after: int | None = None
+    # Seconds between streamed pieces (a model writing), so a surface's edit pacing shows.
+    stream_delay_s: float = 0.0
     # Something with the answering service's ``answer(question, channel=, thread=, asker=)``;
     # when set, ``ask`` hands questions to it instead of the canned answer.
     answerer: Any = None
@@ -68,6 +71,14 @@ class FakeCore:
     admission: Admission = field(default_factory=lambda: Admission(allowed=True))
     admitted: list[tuple[Actor, ChannelRef]] = field(default_factory=list)
     home_data: HomeData | None = None
+    # Forum channels (platform, channel) whose new posts are answered (``forum enable``).
+    forums: set[tuple[str, str]] = field(default_factory=set)
+    # kind -> names, for ``complete`` (what the database would list).
+    names: dict[str, list[str]] = field(default_factory=dict)
+    completed: list[tuple[str, str, Actor | None]] = field(default_factory=list)
+    # When set, every message that would be answered gets a "limited" reply with this text
+    # instead (what the core's rate limiter returns).
+    limited_text: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- inbound ---
@@ -80,7 +91,22 @@ class FakeCore:
             return None
         if not self._claim(msg.platform, msg.event_id):
             return None
+        if self.limited_text is not None and decision.reply.kind == "answer":
+            return Reply("limited", thread=decision.reply.thread, message=self.limited_text)
         return decision.reply
+
+    def on_forum_post(self, msg: IncomingMessage) -> Reply | None:
+        if msg.from_bot or not msg.text.strip() or (msg.platform, msg.channel.id) not in self.forums:
+            return None
+        if not self._claim(msg.platform, msg.event_id):
+            return None
+        return Reply("answer", msg.text.strip(), thread=msg.thread_id)
+
+    def complete(self, kind: str, prefix: str, *, actor: Actor | None = None,
+                 limit: int = 25) -> list[str]:
+        self.completed.append((kind, prefix, actor))
+        wanted = prefix.strip().lower()
+        return [n for n in sorted(self.names.get(kind, [])) if n.lower().startswith(wanted)][:limit]
 
     def on_reaction(self, reaction: Reaction) -> bool:
         up, down = inbound.vote_emoji(self.settings, reaction.platform)
@@ -99,6 +125,10 @@ class FakeCore:
 
     def claim_event(self, *, platform: str, event_id: str) -> bool:
         return self._claim(platform, event_id)
+
+    def vote_of(self, reaction: Reaction) -> int | None:
+        up, down = inbound.vote_emoji(self.settings, reaction.platform)
+        return inbound.vote_for_emoji(reaction.emoji, up=up, down=down)
 
     def _claim(self, platform: str, event_id: str | None) -> bool:
         if not event_id:
@@ -129,6 +159,8 @@ class FakeCore:
             for i, piece in enumerate(self.stream_pieces):
                 if self.fail_stream_after is not None and i >= self.fail_stream_after:
                     raise RuntimeError("model backend died mid-stream")
+                if self.stream_delay_s:
+                    time.sleep(self.stream_delay_s)
                 on_text(piece)
             streamed = True
         if self.answerer is not None:

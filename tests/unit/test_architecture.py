@@ -306,7 +306,12 @@ def _sql_uses(tree: ast.AST) -> list[str]:
             continue
         func = node.func
         called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        if called in text_names:
+        # ``ax.text(...)`` (matplotlib) is not SQL: an attribute ``text`` counts only on the
+        # sqlalchemy module itself (``sa.text``, ``sqlalchemy.text``).
+        on_module = isinstance(func, ast.Name) or (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and func.value.id in {"sa", "sqlalchemy"})
+        if called == "exec_driver_sql" or (called in text_names and on_module):
             uses.append(f"{called}(...) at line {node.lineno}")
         elif called in {"execute", "executemany"} and node.args:
             first = node.args[0]
@@ -341,5 +346,8 @@ def test_sql_finder_sees_each_form() -> None:
             "cur.execute(f'SELECT * FROM {t}')\n"
             "s.execute(select(Model))\n"
             "from sqlalchemy import text as sql\n"
-            "s.execute(sql('DELETE FROM t'))\n")
-    assert len(_sql_uses(ast.parse(code))) == 5
+            "s.execute(sql('DELETE FROM t'))\n"
+            "ax.text(0, 1, 'a label')\n"
+            "import sqlalchemy as sa\n"
+            "s.execute(sa.text('SELECT 2'))\n")
+    assert len(_sql_uses(ast.parse(code))) == 6

@@ -110,13 +110,16 @@ async def test_commands_sync_per_guild_with_lore_hidden_behind_manage_server(
     [(guild_id, commands)] = env.captured.synced
     assert guild_id == 111222333444555666
     by_name = {c["name"]: c for c in commands}
-    assert set(by_name) == {"ask", "lore"}
+    assert set(by_name) == {"ask", "lore", "Ask lorebot"}
+    assert by_name["Ask lorebot"]["type"] == 3  # a message context menu
     assert by_name["lore"]["default_member_permissions"] == discord.Permissions(manage_guild=True).value
     assert by_name["lore"]["dm_permission"] is False
     assert by_name["ask"]["default_member_permissions"] is None
     subs = {o["name"] for o in by_name["lore"]["options"]}
     assert subs == {"sources", "reindex", "status", "gaps", "feedback", "scope", "finetune", "help",
-                    "correct"}
+                    "correct", "forum"}
+    args = next(o for o in by_name["lore"]["options"] if o["name"] == "sources")["options"][0]
+    assert args["name"] == "args" and args["autocomplete"] is True
 
 
 async def test_mention_without_a_question_gets_a_hint(env, answerer) -> None:

@@ -82,6 +82,7 @@ def specs() -> list[CommandSpec]:
                     help="Every style model version with its evaluation.",
                     handler=_list, read_only=True),
         CommandSpec(name="finetune activate", usage="finetune activate VERSION",
+                    completes=("model_version",),
                     help="Serve answers with this style model version.",
                     handler=_activate, arguments=lambda p: p.add_argument("version")),
         CommandSpec(name="finetune rollback", usage="finetune rollback",

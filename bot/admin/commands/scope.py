@@ -102,6 +102,7 @@ def specs() -> list[CommandSpec]:
         ),
         CommandSpec(
             name="scope set", usage="scope set #channel COLLECTION...",
+            completes=(None, "collection"),
             help="Let a channel search (and cite) only these collections.",
             handler=_set,
             arguments=lambda p: (p.add_argument("channel"),
