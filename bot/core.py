@@ -91,7 +91,8 @@ class LoreBot:
         if self._router is None:
             from bot.admin.router import CommandRouter
 
-            self._router = CommandRouter(settings=self.settings, db=self.db)
+            self._router = CommandRouter(settings=self.settings, db=self.db,
+                                         on_sources_changed=self.sources_changed)
         return self._router
 
     # --- inbound: the one policy for every platform ---

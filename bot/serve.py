@@ -92,7 +92,7 @@ class Service:
 
             return AnsweringService.from_settings(settings, db)
 
-        router = CommandRouter(settings=settings, db=db)
+        router = CommandRouter(settings=settings, db=db, on_sources_changed=self._sources_changed)
         self._drains.append(("admin commands", router.jobs.wait))
         core = ServedLoreBot(settings=settings, db=db, router=router,
                              answerer=TrackedAnswerer(build_answerer, self.inflight),

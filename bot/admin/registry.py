@@ -44,6 +44,8 @@ class CommandSpec:
     read_only: bool = False
     public: bool = False
     long_running: bool = False
+    # Answer only the person who asked (ephemeral in Slack/Discord); None: private unless public.
+    private: bool | None = None
 
     def parse(self, args: list[str]) -> argparse.Namespace:
         parser = _Parser(prog=self.name, add_help=False, allow_abbrev=False)
