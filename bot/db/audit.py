@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditLog
@@ -93,3 +93,29 @@ def recent_commands(
     if actor is not None:
         stmt = stmt.where(AuditLog.actor == actor)
     return list(session.execute(stmt).scalars())
+
+
+PRUNED_ACTOR = "[pruned]"
+
+
+def prune_audit(*, session: Session, older_than: datetime) -> int:
+    """Past the retention, an audit row keeps what ran, when and how it ended, not who or with
+    what: a chat actor's raw platform id becomes ``platform:[pruned]``, the arguments are
+    blanked and the outcome is cut to its kind (``ok``, ``error``, ``refused``), which may
+    otherwise quote questions (``gaps``) or corrections. The host's own ``cli:`` rows keep their
+    OS user name: that is the operator, not a chat member."""
+    result = session.execute(
+        update(AuditLog)
+        .where(and_(AuditLog.created_at < older_than,
+                    or_(AuditLog.arguments != "",
+                        and_(AuditLog.platform != "cli",
+                             AuditLog.actor != AuditLog.platform + ":" + PRUNED_ACTOR))))
+        .values(
+            actor=case((AuditLog.platform == "cli", AuditLog.actor),
+                       else_=AuditLog.platform + ":" + PRUNED_ACTOR),
+            arguments="",
+            outcome=func.split_part(AuditLog.outcome, ":", 1),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -103,3 +103,15 @@ def interaction_by_reply(
         select(Interaction).where(Interaction.platform == platform,
                                   Interaction.reply_ref == reply_ref)
     ).scalar_one_or_none()
+
+
+def prune_comments(*, session: Session, older_than: datetime) -> int:
+    """Blank free-text comments given before ``older_than`` (the vote itself stays for
+    statistics; corrections stay, as the style model's training data, like their answers)."""
+    result = session.execute(
+        update(Feedback)
+        .where(Feedback.created_at < older_than, Feedback.comment.is_not(None))
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
