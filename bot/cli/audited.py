@@ -87,3 +87,22 @@ def audited(command: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return wrap
+
+
+def record_once(db: Any, command: str, arguments: str, outcome: str) -> bool:
+    """One finished audit row for a verb that cannot be wrapped by :func:`audited`: ``db
+    upgrade`` (the table may only exist afterwards) and ``db downgrade`` (recorded before, while
+    the table still has this lorebot's columns). Best effort; False if it could not be written."""
+    from bot.admin.auth import CLI_PLATFORM
+    from bot.cli.admin_cmd import cli_actor
+    from bot.db import audit
+
+    try:
+        with db.session() as s:
+            audit.record_command(session=s, platform=CLI_PLATFORM, actor=cli_actor().key,
+                                 channel="terminal", command=command, arguments=arguments,
+                                 allowed=True, outcome=outcome)
+    except Exception:  # noqa: BLE001 - e.g. an older schema without these columns
+        typer.secho("warning: could not write the audit row", err=True, fg=typer.colors.YELLOW)
+        return False
+    return True

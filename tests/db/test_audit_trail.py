@@ -108,3 +108,20 @@ def test_cli_verbs_that_change_state_are_audited(cli_env, database, tmp_path):
     assert [x.outcome.split(":")[0] for x in rows] == ["ok", "ok", "error", "ok"]
     assert "nosuch" in rows[2].outcome
     assert all(x.duration_ms is not None for x in rows)
+
+
+def test_db_migrations_from_the_cli_are_audited(cli_env, database):
+    from bot.cli.main import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["db", "upgrade"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["db", "downgrade", "-1"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["db", "upgrade"])
+    assert r.exit_code == 0, r.output
+    rows = _rows(database)
+    assert [(x.command, x.outcome.split(":")[0]) for x in rows] == [
+        ("db upgrade", "ok"), ("db downgrade", "started"), ("db upgrade", "ok")]
+    assert rows[1].arguments == "revision=-1"
+    assert all(x.actor == f"cli:{getpass.getuser()}" for x in rows)
