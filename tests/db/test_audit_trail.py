@@ -116,7 +116,7 @@ def test_db_migrations_from_the_cli_are_audited(cli_env, database):
     runner = CliRunner()
     r = runner.invoke(app, ["db", "upgrade"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["db", "downgrade", "-1"])
+    r = runner.invoke(app, ["db", "downgrade", "--", "-1"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["db", "upgrade"])
     assert r.exit_code == 0, r.output
