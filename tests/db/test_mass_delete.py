@@ -112,6 +112,8 @@ def test_chat_admin_confirms_with_reindex_allow_mass_delete(settings, database, 
     held = reindex()
     assert "deleted 0" in held and "confirm with --allow-mass-delete" in held
     assert "for lorebot admins only" in reindex("--allow-mass-delete", actor=member)
+    r = core.command("sources reindex --all --allow-mass-delete", actor=admin, channel=chan)
+    assert not r.ok and "one source at a time" in r.text
     assert len(_docs(database)) == 4
     done = reindex("--allow-mass-delete")
     assert "deleted 4" in done, done

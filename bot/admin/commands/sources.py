@@ -83,6 +83,9 @@ def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
         raise ValueError("give one source name, or --all")
     settings, db = ctx.settings, ctx.db
     allow = bool(args.allow_mass_delete)
+    if allow and args.all and not ctx.from_host:
+        raise ValueError("from chat, confirm a mass delete one source at a time: "
+                         "`sources reindex NAME --allow-mass-delete`")
     if args.all:
         def work_all() -> str:
             results = _pipeline().ingest_all(db=db, settings=settings, trigger="admin",
