@@ -43,4 +43,5 @@ def synthesizer_from_settings(settings: Settings, *, embed: Any = None) -> Synth
 def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(chunk_size_tokens=settings.chunk_size_tokens,
                           chunk_overlap_tokens=settings.chunk_overlap_tokens,
-                          cleaning=cleaning_config(settings))
+                          cleaning=cleaning_config(settings),
+                          max_delete_fraction=settings.ingest_max_delete_fraction)

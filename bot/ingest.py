@@ -111,12 +111,15 @@ def ingest_source(
     reembed: bool = False,
     source_factory: SourceFactory | None = None,
     lock_held: bool = False,
+    allow_mass_delete: bool = False,
 ) -> IngestResult:
     """Bring source ``name`` up to date in the index and record the run; see the module doc.
 
     ``source_factory(spec, settings)`` builds the source (default: the registry's
     ``build_source``); chat adapters and tests pass their own. ``lock_held``: the caller (the
-    scheduler) already holds this source's lock.
+    scheduler) already holds this source's lock. ``allow_mass_delete``: the operator (or a chat
+    admin, as a confirmation) said a run may delete more than INGEST_MAX_DELETE_FRACTION of the
+    source; it is recorded in the run row. Without it such a run deletes nothing and says why.
     """
     started = time.perf_counter()
     with db.session() as session:
@@ -136,11 +139,12 @@ def ingest_source(
         check_model(db=db, embedder=embedder, reembed=reembed)
         with db.session() as session:
             sources_db.close_stale_runs(session=session, source_id=source_id)
-            run_id = sources_db.start_run(session=session, source_id=source_id, trigger=trigger).id
+            run_id = sources_db.start_run(session=session, source_id=source_id, trigger=trigger,
+                                          allow_mass_delete=allow_mass_delete).id
         result = IngestResult(run_id=run_id, source=name, status=RunStatus.RUNNING)
         pipeline = Pipeline(db=db, embedder=embedder, config=pipeline_config(settings),
                             source_id=source_id, collection_id=collection_id, report=result,
-                            name=name, progress=progress)
+                            name=name, progress=progress, allow_mass_delete=allow_mass_delete)
         cursor = None
         try:
             if reembed:
@@ -160,6 +164,9 @@ def ingest_source(
             failed_all = result.failed and not (result.added or result.updated or result.unchanged)
             result.status = (RunStatus.FAILED if failed_all
                              else RunStatus.PARTIAL if result.errors else RunStatus.OK)
+        if result.prune_held:
+            result.message = (f"{result.prune_held} documents gone from the source were NOT "
+                              "deleted; confirm with --allow-mass-delete")
         if reembed and result.status in (RunStatus.OK, RunStatus.PARTIAL):
             _record_if_sole_source(db, embedder, source_id)
         _finish(db, result, started, cursor)
@@ -212,6 +219,7 @@ def ingest_all(
     embedder: Embedder | None = None,
     progress: bool = False,
     reembed: bool = False,
+    allow_mass_delete: bool = False,
 ) -> list[IngestResult]:
     """Ingest every source in name order. With ``reembed``, also records the new model once all
     sources re-embedded cleanly (until then the mismatch check keeps asking for it)."""
@@ -219,7 +227,7 @@ def ingest_all(
         names = [s.name for s in sources_db.list_sources(session=session)]
     results = [
         ingest_source(db=db, settings=settings, name=n, trigger=trigger, embedder=embedder,
-                      progress=progress, reembed=reembed)
+                      progress=progress, reembed=reembed, allow_mass_delete=allow_mass_delete)
         for n in names
     ]
     if reembed:

@@ -140,8 +140,10 @@ class Scheduler:
         self.refresh()
         self._aps.add_job(self._sync, "interval", seconds=self.sync_every_s, id=SYNC_JOB,
                           replace_existing=True)
+        # First at start (a restart loop must not postpone retention forever), then periodically.
         self._aps.add_job(self.prune, "interval", seconds=self.prune_every_s, id=PRUNE_JOB,
-                          replace_existing=True, jitter=60 if self.jitter else None)
+                          replace_existing=True, jitter=60 if self.jitter else None,
+                          next_run_time=datetime.now(UTC))
         self._aps.add_job(self.maybe_retrain, "interval", seconds=self.retrain_every_s,
                           id=RETRAIN_JOB, replace_existing=True, jitter=60 if self.jitter else None)
         self._aps.start(paused=paused)
@@ -290,8 +292,10 @@ class Scheduler:
 
     # --- maintenance ---
     def prune(self) -> dict[str, int]:
-        """Blank interaction text past the retention and forget old platform event ids."""
-        from bot.db import events
+        """Past INTERACTION_RETENTION_DAYS: blank interaction text and feedback comments, drop
+        raw chat ids and arguments from the audit log; forget old platform event ids."""
+        from bot.db import audit, events
+        from bot.db import feedback as feedback_db
 
         with self._job(), advisory_lock(self.db, PRUNE_LOCK) as got:
             if not got:
@@ -299,10 +303,13 @@ class Scheduler:
             cutoff = datetime.now(UTC) - timedelta(days=self.settings.interaction_retention_days)
             with self.db.session() as s:
                 texts = stats.prune_interaction_text(session=s, older_than=cutoff)
+                comments = feedback_db.prune_comments(session=s, older_than=cutoff)
+                audited = audit.prune_audit(session=s, older_than=cutoff)
                 evts = events.prune_events(session=s, older_than=PROCESSED_EVENTS_KEEP)
-        if texts or evts:
-            log.info("pruned %d interaction texts and %d event ids", texts, evts)
-        return {"interactions": texts, "events": evts}
+        if texts or evts or comments or audited:
+            log.info("pruned %d interaction texts, %d feedback comments, %d audit rows and %d "
+                     "event ids", texts, comments, audited, evts)
+        return {"interactions": texts, "comments": comments, "audit": audited, "events": evts}
 
     def maybe_retrain(self) -> Any:
         """Let the fine-tuning module retrain if enough new feedback came in (one replica)."""

@@ -155,6 +155,18 @@ class Settings(BaseSettings):
     # automatically someone who may add sources or export feedback from the host
     trust_platform_admins: bool = False
 
+    # --- what chat admins may do (the CLI on the host is the operator and is not limited) ---
+    # Folders (and files, git checkouts) chat admins may add as sources: only under these roots.
+    chat_source_folder_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    # Web hosts chat admins may add (fnmatch patterns: wiki.example.com, *.example.com).
+    chat_source_url_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Source kinds chat admins may add at all.
+    chat_source_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["folder", "jsonl", "git", "web"]
+    )
+    # An ingest that would delete more than this share of a source's documents stops first.
+    ingest_max_delete_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
+
     # --- Slack ---
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -214,11 +226,20 @@ class Settings(BaseSettings):
     @field_validator(
         "lorebot_admins", "slack_upvote_emoji", "slack_downvote_emoji", "discord_upvote_emoji",
         "discord_downvote_emoji", "discord_guild_ids", "web_allowed_private_hosts",
+        "chat_source_url_hosts", "chat_source_kinds",
         mode="before",
     )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("chat_source_folder_roots", mode="before")
+    @classmethod
+    def _roots(cls, value: object) -> object:
+        # Comma separated only: a folder name may hold spaces.
+        if isinstance(value, str):
+            return [Path(item.strip()).expanduser() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("lorebot_admins")
     @classmethod

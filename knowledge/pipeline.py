@@ -11,6 +11,10 @@ Guarantees, and how:
   its old chunks and the insertion of its new ones then commit together. A kill at any point
   leaves every document either at its old or at its new version, and the next run redoes
   whatever had not committed. Pruning runs only after a *complete* listing.
+* **No wipe by accident.** A complete listing that would delete more than
+  ``max_delete_fraction`` of the source's documents, or all of them (an empty listing: a share
+  that did not mount), deletes nothing unless the run was told ``allow_mass_delete``; the
+  report's ``prune_held`` and an error say how many and why. The other documents still update.
 * **One bad document never stops the others.** Its reason is recorded in the report's errors.
 
 The stages hand each other :class:`PreparedDocument` (cleaned, chunked, hashed) and then
@@ -44,7 +48,8 @@ log = logging.getLogger(__name__)
 FLUSH_CHUNKS = 256  # chunks gathered across documents per model call and per write transaction
 REEMBED_PAGE = 1000
 COUNTS = ("added", "updated", "unchanged", "deleted", "failed", "chunks_written",
-          "embeddings_computed", "embeddings_reused", "reembedded")
+          "embeddings_computed", "embeddings_reused", "reembedded", "prune_held")
+MASS_DELETE_HINT = "--allow-mass-delete"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class PipelineConfig:
     chunk_size_tokens: int = 200
     chunk_overlap_tokens: int = 30
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    # INGEST_MAX_DELETE_FRACTION: a larger share of a source deleted in one run waits for a yes.
+    max_delete_fraction: float = 0.5
 
 
 @dataclass(kw_only=True)
@@ -69,6 +76,7 @@ class PipelineReport:
     embeddings_computed: int = 0
     embeddings_reused: int = 0
     reembedded: int = 0
+    prune_held: int = 0  # documents gone from the listing but kept: too many to delete unasked
     errors: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     redactions: dict[str, int] = field(default_factory=dict)  # kind -> count, over new/changed docs
@@ -114,13 +122,14 @@ class Pipeline:
 
     def __init__(self, *, db: Database, embedder: Embedder, config: PipelineConfig,
                  source_id: int, collection_id: int, report: PipelineReport,
-                 name: str = "", progress: bool = False) -> None:
+                 name: str = "", progress: bool = False, allow_mass_delete: bool = False) -> None:
         self.count_tokens = counter_for(embedder)
         self.db, self.embedder, self.config = db, embedder, config
         self.name = name
         self.source_id, self.collection_id = source_id, collection_id
         self.result = report
         self.progress = progress
+        self.allow_mass_delete = allow_mass_delete
         self.store = LoreVectorStore(db)
         self.timings: dict[str, float] = report.timings
         for stage in ("load", "prepare", "cache", "embed", "write", "prune", "index"):
@@ -202,6 +211,8 @@ class Pipeline:
         self._flush(pending)
         if getattr(source, "complete", False):
             gone = [doc_id for ext, (doc_id, _) in existing.items() if ext not in seen]
+            if self._mass_delete_held(len(gone), len(existing), len(seen)):
+                return getattr(source, "cursor", None)
             with self._timed("prune"):
                 self._prune(gone)
         return getattr(source, "cursor", None)
@@ -326,6 +337,28 @@ class Pipeline:
             for c, digest, vec in zip(p.chunks, p.hashes, e.vectors, strict=True)
         ]
         self.store.add(nodes, session=session)
+
+    def _mass_delete_held(self, gone: int, stored: int, listed: int) -> bool:
+        """Too many deletions to do unasked? Then record why and delete nothing."""
+        if not gone or self.allow_mass_delete:
+            return False
+        share = gone / stored
+        if gone < stored and share <= self.config.max_delete_fraction:
+            return False
+        self.result.prune_held = gone
+        if listed == 0:
+            why = "the source listed no documents at all (a folder that did not mount, a moved share?)"
+        elif gone == stored:
+            why = f"that is every one of its {stored} documents"
+        else:
+            why = (f"that is {share:.0%} of its {stored} documents, more than "
+                   f"INGEST_MAX_DELETE_FRACTION={self.config.max_delete_fraction:g}")
+        self.result.errors.append({
+            "external_id": "",
+            "reason": f"deleted nothing: {gone} documents are gone from the listing and {why}; "
+                      f"if they really are gone, run the ingest again with {MASS_DELETE_HINT}",
+        })
+        return True
 
     def _prune(self, document_ids: list[int]) -> None:
         for start in range(0, len(document_ids), writer.DELETE_BATCH):

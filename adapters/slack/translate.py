@@ -43,15 +43,22 @@ def mentions(text: str, bot_user_id: str | None) -> bool:
     return bool(bot_user_id) and f"<@{bot_user_id}" in (text or "")
 
 
-def clean_text(text: str, bot_user_id: str | None = None, *, tidy: bool = True) -> str:
+def clean_text(text: str, bot_user_id: str | None = None, *, tidy: bool = True,
+               channel_ids: bool = False) -> str:
     """Slack's wire format to what a person typed: the bot's own mention removed, other
     mentions and links shown readably, entities unescaped, whitespace tidied (``tidy=False``
-    keeps spacing and blank lines, e.g. the indentation of code in indexed history)."""
+    keeps spacing and blank lines, e.g. the indentation of code in indexed history).
+
+    ``channel_ids`` keeps a channel mention as ``<#C123>`` (its id, without the display name)
+    for admin commands: ``scope set #channel`` must name the channel Slack means, and a name is
+    not an id."""
     text = clean_input(text or "")  # NUL and lone surrogates break the database and the tokenizer
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>:?", " ", text)
     text = _USER_MENTION.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
-    text = _CHANNEL_MENTION.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
+    text = _CHANNEL_MENTION.sub(
+        (lambda m: f"<#{m.group(1)}>") if channel_ids else (lambda m: f"#{m.group(2) or m.group(1)}"),
+        text)
     text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)
     text = _SUBTEAM.sub(lambda m: f"@{m.group(1) or 'group'}", text)
     text = _LINK.sub(lambda m: m.group(1) if not m.group(2) or m.group(2) == m.group(1)
@@ -162,7 +169,9 @@ def slash_command(body: dict[str, Any]) -> SlashCommand:
     if not text or head.lower() in {"help", "-h", "--help"}:
         return SlashCommand("help", rest.strip(), user, channel)
     if head.lower() == "admin":
-        return SlashCommand("admin", rest.strip(), user, channel)
+        # The router needs channel ids, not the names clean_text shows people.
+        exact = clean_text(body.get("text") or "", channel_ids=True)
+        return SlashCommand("admin", exact.partition(" ")[2].strip(), user, channel)
     return SlashCommand("ask", text, user, channel)
 
 

@@ -64,10 +64,18 @@ class CommandContext:
     # Records how a background command ended (the audit row of its start says "started").
     record_finish: Callable[[str], None] | None = None
     jobs: BackgroundJobs = field(default_factory=BackgroundJobs)
+    # Tells the scheduler (when serve wired one) that a source was added or removed.
     on_sources_changed: Callable[[], None] | None = None
 
+    @property
+    def from_host(self) -> bool:
+        """Typed by the operator in a shell on the host (``lorebot admin``), not in chat: the
+        operator's powers are not limited by the chat allow-lists (:mod:`bot.admin.places`)."""
+        from bot.admin.auth import CLI_PLATFORM
+
+        return self.actor.platform == CLI_PLATFORM
+
     def sources_changed(self) -> None:
-        """A source was added, removed or rescheduled: let the scheduler (if any) catch up."""
         if self.on_sources_changed is not None:
             self.on_sources_changed()
 

@@ -47,6 +47,8 @@ class CommandSpec:
     # What each positional argument names (``"source"``, ``"collection"``, ``"model_version"``,
     # None for free text), so chat surfaces can complete it; the last kind repeats for ``NAME...``.
     completes: tuple[str | None, ...] = ()
+    # Answer only the person who asked (ephemeral in Slack/Discord); None: private unless public.
+    private: bool | None = None
 
     def parse(self, args: list[str]) -> argparse.Namespace:
         parser = _Parser(prog=self.name, add_help=False, allow_abbrev=False)

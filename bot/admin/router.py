@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import time
 from collections.abc import Callable
 
 from bot.admin.auth import is_admin
@@ -39,7 +40,11 @@ def build_registry() -> Registry:
 
 
 class CommandRouter:
-    """Needs only settings and the database; ``jobs`` holds its long commands, for draining."""
+    """Needs only settings and the database; ``jobs`` holds its long commands, for draining.
+
+    Every command gets an audit row *before* it runs (outcome ``running``), completed after
+    with its outcome and duration; if that first row cannot be written the command is not run.
+    """
 
     def __init__(self, *, settings: Settings, db: Database, registry: Registry | None = None,
                  jobs: BackgroundJobs | None = None,
@@ -60,12 +65,14 @@ class CommandRouter:
         notify: Callable[[str], None] | None = None,
     ) -> CommandResult:
         text = (text or "").strip()
+        admin = is_admin(self.settings, actor)
         try:
             words = shlex.split(text.translate(_QUOTES))
         except ValueError as exc:  # unbalanced quotes
-            return self._finish(actor, channel, text.split(" ", 1)[0] or "?", text, allowed=True,
-                                result=CommandResult(f"could not read that command ({exc}); "
-                                                     "check the quotes", ok=False))
+            unreadable = CommandResult(f"could not read that command ({exc}); check the quotes",
+                                       ok=False)
+            return self._answer(actor, channel, text.split(" ", 1)[0] or "?", text, allowed=True,
+                                run=lambda: unreadable)
         if words and words[0].lower() == "admin":  # "/lore admin status" as typed
             words = words[1:]
         if not words:
@@ -79,15 +86,16 @@ class CommandRouter:
                 message = f"`{name}` needs a subcommand:\n{usage}"
             else:
                 message = f"unknown command `{name}`; try `help` for the list"
-            return self._finish(actor, channel, name, " ".join(words[1:]), allowed=True,
-                                result=CommandResult(message, ok=False))
+            # Only admins may probe for commands: anyone else's unknown command is a refusal.
+            return self._answer(actor, channel, name, " ".join(words[1:]), allowed=admin,
+                                run=lambda: CommandResult(message, ok=False))
         args_text = " ".join(shlex.quote(w) for w in rest)
-        allowed = spec.public or is_admin(self.settings, actor)
-        if not allowed:
-            return self._finish(actor, channel, spec.name, args_text, allowed=False,
-                                result=CommandResult(REFUSAL.format(command=spec.name), ok=False))
-        return self._finish(actor, channel, spec.name, args_text, allowed=True,
-                            result=self._run(spec, rest, actor, channel, notify))
+        if not (spec.public or admin):
+            return self._answer(actor, channel, spec.name, args_text, allowed=False,
+                                run=lambda: CommandResult(REFUSAL.format(command=spec.name),
+                                                          ok=False))
+        return self._answer(actor, channel, spec.name, args_text, allowed=True,
+                            run=lambda: self._run(spec, rest, actor, channel, notify))
 
     def _run(self, spec: CommandSpec, rest: list[str], actor: Actor, channel: ChannelRef,
              notify: Callable[[str], None] | None) -> CommandResult:
@@ -95,14 +103,15 @@ class CommandRouter:
 
         def record_finish(message: str) -> None:
             self._audit(actor, channel, spec.name, args_text, allowed=True,
-                        outcome=f"finished: {message}")
+                        outcome=f"finished: {message}", done=True)
 
         ctx = CommandContext(settings=self.settings, db=self.db, actor=actor, channel=channel,
                              notify=notify, registry=self.registry, record_finish=record_finish,
                              jobs=self.jobs, on_sources_changed=self.on_sources_changed)
+        private = spec.private if spec.private is not None else not spec.public
         try:
             parsed = spec.parse(rest)
-            return CommandResult(spec.handler(ctx, parsed), private=not spec.public)
+            return CommandResult(spec.handler(ctx, parsed), private=private)
         except UsageError as exc:
             return CommandResult(f"{exc}\nusage: {spec.usage}", ok=False)
         except (ConfigError, ValueError, LookupError, OSError) as exc:
@@ -112,19 +121,34 @@ class CommandRouter:
             return CommandResult(f"`{spec.name}` failed ({type(exc).__name__}); the server log "
                                  "has the details", ok=False)
 
-    def _finish(self, actor: Actor, channel: ChannelRef, command: str, arguments: str, *,
-                allowed: bool, result: CommandResult) -> CommandResult:
+    def _answer(self, actor: Actor, channel: ChannelRef, command: str, arguments: str, *,
+                allowed: bool, run: Callable[[], CommandResult]) -> CommandResult:
+        """Audit, run, complete the audit: the row exists before ``run`` is called."""
+        row_id = self._audit(actor, channel, command, arguments, allowed=allowed,
+                             outcome="running" if allowed else "refused")
+        if row_id is None:
+            return CommandResult("I could not write the audit trail, so I did not run that "
+                                 "command; the server log has the details", ok=False)
+        started = time.monotonic()
+        result = run()
         outcome = ("ok: " if result.ok else ("refused: " if not allowed else "error: ")) + result.text
-        self._audit(actor, channel, command, arguments, allowed=allowed, outcome=outcome)
+        try:
+            with self.db.session() as s:
+                audit.finish_command(session=s, row_id=row_id, outcome=scrub(outcome),
+                                     duration_ms=int((time.monotonic() - started) * 1000))
+        except Exception:  # noqa: BLE001 - the row says "running"; the answer still goes out
+            log.exception("could not complete the audit row of an admin command")
         return result
 
     def _audit(self, actor: Actor, channel: ChannelRef, command: str, arguments: str, *,
-               allowed: bool, outcome: str) -> None:
+               allowed: bool, outcome: str, done: bool = False) -> int | None:
+        write = audit.record_command if done else audit.start_command
         try:
             with self.db.session() as s:
-                audit.record_command(session=s, platform=actor.platform, actor=actor.key,
-                                     channel=channel.id, command=command,
-                                     arguments=scrub(arguments), allowed=allowed,
-                                     outcome=scrub(outcome))
-        except Exception:  # noqa: BLE001 - a command's answer still reaches the person
+                return write(session=s, platform=actor.platform, actor=actor.key,
+                                           channel=channel.id, command=command,
+                                           arguments=scrub(arguments), allowed=allowed,
+                                           outcome=scrub(outcome)).id
+        except Exception:  # noqa: BLE001
             log.exception("could not write the audit row for an admin command")
+            return None

@@ -28,7 +28,10 @@ class _PassThrough(TyperGroup):
 
 app = typer.Typer(
     cls=_PassThrough,
-    help="Run an admin command, the same as in Slack or Discord. `lorebot admin help` lists them.",
+    help="Run an admin command, the same as in Slack or Discord. `lorebot admin help` lists them. "
+         "Here you are the operator on the host: the chat limits (CHAT_SOURCE_FOLDER_ROOTS, "
+         "CHAT_SOURCE_URL_HOSTS, exports only under LOREBOT_DATA_DIR/exports) do not apply. "
+         "Every command is audited as cli:<os user>.",
     invoke_without_command=True,
     add_completion=False,
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from bot.cli.audited import audited
 from bot.cli.common import emit_json, friendly_errors
 
 app = typer.Typer(help="Adapt the embedding model to your team, shrink vectors, switch safely.",
@@ -58,6 +59,7 @@ def _print_next_step(report: Any, *, activate_after: bool) -> None:
 
 @app.command()
 @friendly_errors
+@audited("embeddings adapt")
 def adapt(
     from_feedback: bool = typer.Option(False, "--from-feedback", help="Learn from 👍/👎 on answers."),
     from_dir: Path = typer.Option(None, "--from", help="A labelled BEIR folder to learn from."),
@@ -144,6 +146,7 @@ def list_versions(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 @friendly_errors
+@audited("embeddings activate")
 def activate(
     version: str = typer.Argument(..., help="A version from `lorebot embeddings list`."),
     force: bool = typer.Option(False, "--force", help="Activate even if the gate refused it."),
@@ -167,6 +170,7 @@ def activate(
 
 @app.command()
 @friendly_errors
+@audited("embeddings rollback")
 def rollback() -> None:
     """Switch back to the space that was active before the last switch."""
     from knowledge.adaptation import switch

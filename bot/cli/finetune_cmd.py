@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from bot.cli.audited import audited
 from bot.cli.common import emit_json, friendly_errors, settings
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ def dataset(
 
 @app.command()
 @friendly_errors
+@audited("finetune train")
 def train(
     base: str = typer.Option(
         None, "--base",
@@ -111,6 +113,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
 @app.command()
 @friendly_errors
+@audited("finetune activate")
 def activate(version: str = typer.Argument(..., help="A version from `finetune list`.")) -> None:
     """Serve answers with this version (takes effect within seconds, no restart)."""
     from bot import style as api
@@ -124,6 +127,7 @@ def activate(version: str = typer.Argument(..., help="A version from `finetune l
 
 @app.command()
 @friendly_errors
+@audited("finetune rollback")
 def rollback() -> None:
     """Go back to the previously active version (or to plain drafts if there was none)."""
     from bot import style as api

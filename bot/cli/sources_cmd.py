@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli.audited import audited
 from bot.cli.common import echo, emit_json, friendly_errors, settings
 
-app = typer.Typer(help="Knowledge sources: folders, web pages, git repositories, JSONL files.",
+app = typer.Typer(help="Knowledge sources: folders, web pages, git repositories, JSONL files. "
+                  "On the host you are the operator: not limited by the CHAT_SOURCE_* allow-lists "
+                  "that bind chat admins.",
                   no_args_is_help=True)
 
 
@@ -18,6 +21,7 @@ def _db():  # noqa: ANN202 - a Database; imported late so `lorebot --help` stays
 
 @app.command()
 @friendly_errors
+@audited("sources add")
 def add(
     name: str = typer.Argument(..., help="A short name for the source, e.g. handbook."),
     location: str = typer.Argument(..., help="Folder, glob, file, URL, or git repository path."),
@@ -27,7 +31,12 @@ def add(
     cron: str = typer.Option(None, "--cron", help='Re-ingest cron schedule, e.g. "0 */6 * * *".'),
     as_json: bool = typer.Option(False, "--json", help="Print the source as JSON."),
 ) -> None:
-    """Add a source (run `lorebot ingest NAME` to index it)."""
+    """Add a source (run `lorebot ingest NAME` to index it).
+
+    This is the operator's command on the host: any folder or URL this user can read is
+    accepted. Chat admins (`/lore admin sources add`) are limited to CHAT_SOURCE_FOLDER_ROOTS,
+    CHAT_SOURCE_URL_HOSTS and CHAT_SOURCE_KINDS. Audited as cli:<os user>.
+    """
     from bot.sources import add_source
 
     info = add_source(db=_db(), settings=settings(), name=name, location=location, kind=kind,
@@ -66,6 +75,7 @@ def show(name: str = typer.Argument(..., help="Source name.")) -> None:
 
 @app.command()
 @friendly_errors
+@audited("sources remove")
 def remove(
     name: str = typer.Argument(..., help="Source name."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -131,3 +131,15 @@ def remove_reaction_vote(
         .where(ReactionVote.interaction_id == interaction_id, ReactionVote.user_hash == user_hash)
         .order_by(ReactionVote.updated_at.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def prune_comments(*, session: Session, older_than: datetime) -> int:
+    """Blank free-text comments given before ``older_than`` (the vote itself stays for
+    statistics; corrections stay, as the style model's training data, like their answers)."""
+    result = session.execute(
+        update(Feedback)
+        .where(Feedback.created_at < older_than, Feedback.comment.is_not(None))
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -87,6 +88,7 @@ class IngestRun(Timestamped, Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     errors: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
     timings: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    allow_mass_delete: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class Interaction(Timestamped, Base):
@@ -156,6 +158,8 @@ class AuditLog(Timestamped, Base):
     arguments: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     allowed: Mapped[bool] = mapped_column(Boolean, nullable=False)
     outcome: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProcessedEvent(Timestamped, Base):

@@ -113,9 +113,10 @@ def source_counts(*, session: Session, source_id: int) -> dict[str, int]:
     return {"documents": int(docs), "chunks": int(chunks)}
 
 
-def start_run(*, session: Session, source_id: int, trigger: str = "manual") -> IngestRun:
+def start_run(*, session: Session, source_id: int, trigger: str = "manual",
+              allow_mass_delete: bool = False) -> IngestRun:
     run = IngestRun(source_id=source_id, trigger=trigger, status="running",
-                    started_at=datetime.now(UTC))
+                    started_at=datetime.now(UTC), allow_mass_delete=allow_mass_delete)
     session.add(run)
     session.execute(update(Source).where(Source.id == source_id).values(
         status="running", last_run_at=run.started_at))

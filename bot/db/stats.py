@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import (
     Chunk,
+    Collection,
     Document,
     Feedback,
     IngestRun,
@@ -56,7 +57,25 @@ class GapQuestion:
     asked_at: datetime
 
 
-def store_counts(*, session: Session) -> StoreCounts:
+def _in_collections(collections: list[str]) -> Any:
+    """Sources whose collection is one of ``collections`` (a subquery of source ids)."""
+    return (select(Source.id).join(Collection, Collection.id == Source.collection_id)
+            .where(Collection.name.in_(collections)))
+
+
+def store_counts(*, session: Session, collections: list[str] | None = None) -> StoreCounts:
+    """Counts of the whole store, or (``collections``) of those collections only; the size on
+    disk is of the whole store, so it is 0 when limited."""
+    if collections is not None:
+        ids = _in_collections(collections)
+        sources = session.execute(select(func.count()).select_from(Source)
+                                  .where(Source.id.in_(ids))).scalar_one()
+        documents = session.execute(select(func.count()).select_from(Document)
+                                    .where(Document.source_id.in_(ids))).scalar_one()
+        chunks = session.execute(select(func.count()).select_from(Chunk)
+                                 .where(Chunk.source_id.in_(ids))).scalar_one()
+        return StoreCounts(sources=int(sources), documents=int(documents), chunks=int(chunks),
+                           store_bytes=0)
     sources = session.execute(select(func.count()).select_from(Source)).scalar_one()
     documents = session.execute(select(func.count()).select_from(Document)).scalar_one()
     chunks = session.execute(select(func.count()).select_from(Chunk)).scalar_one()
@@ -68,8 +87,11 @@ def store_counts(*, session: Session) -> StoreCounts:
                        store_bytes=int(size))
 
 
-def source_schedules(*, session: Session) -> list[Source]:
-    return list(session.execute(select(Source).order_by(Source.name)).scalars())
+def source_schedules(*, session: Session, collections: list[str] | None = None) -> list[Source]:
+    stmt = select(Source).order_by(Source.name)
+    if collections is not None:
+        stmt = stmt.where(Source.id.in_(_in_collections(collections)))
+    return list(session.execute(stmt).scalars())
 
 
 def last_run_started(*, session: Session, source_id: int) -> datetime | None:
@@ -84,11 +106,12 @@ def last_run_started(*, session: Session, source_id: int) -> datetime | None:
     ).scalar_one()
 
 
-def latest_runs(*, session: Session, limit: int = 5) -> list[tuple[str, IngestRun]]:
-    rows = session.execute(
-        select(Source.name, IngestRun).join(Source, Source.id == IngestRun.source_id)
-        .order_by(IngestRun.started_at.desc()).limit(limit)
-    ).all()
+def latest_runs(*, session: Session, limit: int = 5,
+                collections: list[str] | None = None) -> list[tuple[str, IngestRun]]:
+    stmt = select(Source.name, IngestRun).join(Source, Source.id == IngestRun.source_id)
+    if collections is not None:
+        stmt = stmt.where(Source.id.in_(_in_collections(collections)))
+    rows = session.execute(stmt.order_by(IngestRun.started_at.desc()).limit(limit)).all()
     return [(name, run) for name, run in rows]
 
 
@@ -109,14 +132,18 @@ def active_style_model(*, session: Session) -> StyleModel | None:
     ).scalar_one_or_none()
 
 
-def question_stats(*, session: Session, since: datetime) -> QuestionStats:
+def question_stats(*, session: Session, since: datetime,
+                   channel: tuple[str, str] | None = None) -> QuestionStats:
+    """Questions and votes since ``since``; ``channel`` (platform, id): asked there only."""
+    where = [Interaction.created_at >= since]
+    if channel is not None:
+        where += [Interaction.platform == channel[0], Interaction.channel == channel[1]]
     questions, abstained = session.execute(
-        select(func.count(), func.count().filter(Interaction.abstained))
-        .where(Interaction.created_at >= since)
+        select(func.count(), func.count().filter(Interaction.abstained)).where(*where)
     ).one()
     votes = dict(session.execute(
         select(Feedback.value, func.count()).join(Interaction)
-        .where(Interaction.created_at >= since).group_by(Feedback.value)
+        .where(*where).group_by(Feedback.value)
     ).all())
     return QuestionStats(questions=int(questions), abstained=int(abstained),
                          up=int(votes.get(1, 0)), down=int(votes.get(-1, 0)))

@@ -229,13 +229,14 @@ def test_correct_feedback_stats_and_export(core, tmp_path):
     stats = core.command("feedback stats --days 7", actor=ADMIN, channel=GENERAL)
     assert "2 👍, 0 👎 (100% positive) on 2 answers; 0 comments, 1 corrections" in stats.text
 
-    out = tmp_path / "fb.jsonl"
-    r = core.command(f"feedback export {out}", actor=ADMIN, channel=GENERAL)
+    # from chat, a plain file name, written under LOREBOT_DATA_DIR/exports
+    out = core.settings.lorebot_data_dir / "exports" / "fb.jsonl"
+    r = core.command("feedback export fb.jsonl", actor=ADMIN, channel=GENERAL)
     assert r.ok and "exported 2 feedback rows" in r.text
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {row["interaction_id"] for row in rows} == {str(iid), str(other)}
     assert any(row["correction"] for row in rows)
-    again = core.command(f"feedback export {out}", actor=ADMIN, channel=GENERAL)
+    again = core.command("feedback export fb.jsonl", actor=ADMIN, channel=GENERAL)
     assert not again.ok and "already exists" in again.text
     assert len(out.read_text().splitlines()) == 2  # the refused export lost nothing
 

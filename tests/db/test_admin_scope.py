@@ -23,7 +23,9 @@ def _write(folder: Path, files: dict[str, str]) -> str:
 
 @pytest.fixture
 def core(settings, database, tmp_path):
-    s = settings.model_copy(update={"lorebot_admins": ["slack:UADMIN", "discord:999"]})
+    # chat admins may add folders only under the operator's roots
+    s = settings.model_copy(update={"lorebot_admins": ["slack:UADMIN", "discord:999"],
+                                    "chat_source_folder_roots": [tmp_path]})
     bot = LoreBot(settings=s, db=database)
     hr = _write(tmp_path / "hr", {"leave.md": (
         "# Deploying holidays\n\nTo request vacation, deploy a leave request in the HR portal. "

@@ -155,7 +155,7 @@ def test_prune_blanks_old_interaction_text_but_keeps_corrections(scheduler, sett
         events_db.claim_event(session=s, platform="slack", event_id="Ev2")
         s.execute(update(ProcessedEvent).where(ProcessedEvent.event_id == "Ev1")
                   .values(created_at=old))
-    assert scheduler.prune() == {"interactions": 1, "events": 1}
+    assert scheduler.prune() == {"interactions": 1, "comments": 0, "audit": 0, "events": 1}
     with database.session() as s:
         rows = {r.id: r for r in s.execute(select(Interaction)).scalars()}
         evts = list(s.execute(select(ProcessedEvent.event_id)).scalars())
@@ -163,7 +163,7 @@ def test_prune_blanks_old_interaction_text_but_keeps_corrections(scheduler, sett
     assert rows[ids[1]].question == "secret question 1"  # corrected: training data, kept
     assert rows[ids[2]].question == "secret question 2"  # recent
     assert evts == ["Ev2"]
-    assert scheduler.prune() == {"interactions": 0, "events": 0}
+    assert scheduler.prune() == {"interactions": 0, "comments": 0, "audit": 0, "events": 0}
 
 
 def test_retraining_is_offered_to_the_fine_tuning_module_by_one_replica(scheduler, database,

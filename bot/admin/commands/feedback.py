@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.admin.commands._common import add_days, since_days
@@ -28,22 +32,75 @@ def _stats(ctx: CommandContext, args: argparse.Namespace) -> str:
     )
 
 
+_EXPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def export_target(ctx: CommandContext, given: str) -> Path:
+    """Where ``feedback export`` may write ``given``.
+
+    From chat: only a bare file name, inside ``LOREBOT_DATA_DIR/exports`` (a chat admin must not
+    pick files on the host). From the CLI (the operator): any path.
+    """
+    if ctx.from_host:
+        path = Path(given).expanduser()
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
+        return path
+    if not _EXPORT_NAME.match(given) or ".." in given:
+        raise ValueError(f"from chat, give a plain file name (letters, digits, '.', '_', '-'), not "
+                         f"{given!r}: exports are written to LOREBOT_DATA_DIR/exports on the server")
+    folder = Path(ctx.settings.lorebot_data_dir) / "exports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / given
+
+
+def write_exclusive(path: Path, lines: Iterator[str], *, overwrite: bool) -> None:
+    """Write ``lines`` to ``path`` without ever opening an existing file or following a link.
+
+    The text goes to a temporary file created exclusively (O_CREAT|O_EXCL) beside ``path``,
+    then takes ``path``'s place: hard-linked (which fails if anything, a planted symlink too,
+    is there already) or, with ``overwrite``, renamed over it (which replaces a symlink itself
+    and truncates no file it points to). A failure leaves no half file under ``path``.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a file name")
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise FileExistsError(f"{path} already exists; pick another name or add --overwrite")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for line in lines:
+                out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise FileExistsError(f"{path} already exists; pick another name or add "
+                                      "--overwrite") from None
+            tmp.unlink()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _export(ctx: CommandContext, args: argparse.Namespace) -> str:
-    path = Path(args.path).expanduser()
-    if path.exists() and not args.overwrite:
-        raise FileExistsError(f"{path} already exists; pick another path or add --overwrite")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
+    path = export_target(ctx, args.path)
     since = since_days(args.days) if args.days else None
-    tmp = path.with_name(path.name + ".partial")
-    count = 0
-    # Written aside and renamed, so a failed export never leaves a half file under PATH.
-    with ctx.db.session() as s, tmp.open("w", encoding="utf-8") as out:
-        for row in stats.feedback_rows(session=s, since=since):
-            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            count += 1
-    tmp.replace(path)
-    return f"exported {count} feedback rows to {path.resolve()}"
+    counter = [0]
+
+    def rows() -> Iterator[str]:
+        with ctx.db.session() as s:
+            for row in stats.feedback_rows(session=s, since=since):
+                counter[0] += 1
+                yield json.dumps(row, ensure_ascii=False, default=str) + "\n"
+
+    write_exclusive(path, rows(), overwrite=args.overwrite)
+    return f"exported {counter[0]} feedback rows to {path}"
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
@@ -61,8 +118,9 @@ def specs() -> list[CommandSpec]:
         ),
         CommandSpec(
             name="feedback export", usage="feedback export PATH [--days N] [--overwrite]",
-            help="Write every vote with its question and answer as JSON lines to PATH "
-                 "on the server.",
+            help="Write every vote with its question and answer as JSON lines to "
+                 "PATH on the server: from chat a plain file name, written under "
+                 "LOREBOT_DATA_DIR/exports (`lorebot admin` on the host takes any path).",
             handler=_export, arguments=_export_args,
         ),
     ]

@@ -16,11 +16,28 @@ _PREFIXED = re.compile(r"^(slack|discord):#?(\S+)$", re.I)
 _PLATFORMS = ("slack", "discord")
 
 
+_SLACK_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_DISCORD_ID = re.compile(r"^\d{1,20}$")
+
+
+def _checked(platform: str, channel: str, token: str) -> tuple[str, str]:
+    """Refuse what looks like a channel *name*: scoping a name would scope no real channel
+    while the channel people meant keeps answering from everything."""
+    shape = _SLACK_ID if platform == "slack" else _DISCORD_ID
+    if not shape.match(channel):
+        where = "Slack ids look like C0123ABCD" if platform == "slack" else "Discord ids are digits"
+        raise ValueError(
+            f"{token!r} is a channel name, not a channel id ({where}); mention the channel "
+            "(type # and pick it) so the platform sends its id, or give the id")
+    return platform, channel
+
+
 def parse_channel(token: str, *, default_platform: str) -> tuple[str, str]:
     """A channel mention or id -> (platform, channel id).
 
     Accepts Slack ``<#C123|name>``, Discord ``<#123>``, ``slack:C123`` / ``discord:123`` and a
-    bare id (``C123``, ``#C123``) on the platform the command came from.
+    bare id (``C123``, ``#C123``) on the platform the command came from. A name that is not an
+    id (``#public-lobby``) is refused: the platform's id is what scopes bind to.
     """
     token = token.strip()
     if m := _DISCORD_MENTION.match(token):  # all digits; Slack ids start with a letter
@@ -28,7 +45,7 @@ def parse_channel(token: str, *, default_platform: str) -> tuple[str, str]:
     if m := _SLACK_MENTION.match(token):
         return "slack", m.group(1)
     if m := _PREFIXED.match(token):
-        return m.group(1).lower(), m.group(2)
+        return _checked(m.group(1).lower(), m.group(2), token)
     bare = token.lstrip("#")
     if not bare or not re.fullmatch(r"[A-Za-z0-9_-]+", bare):
         raise ValueError(f"{token!r} is not a channel; mention it (#channel) or give its id")
@@ -36,7 +53,7 @@ def parse_channel(token: str, *, default_platform: str) -> tuple[str, str]:
         raise ValueError(
             f"say which platform {bare!r} is on: slack:{bare} or discord:{bare}"
         )
-    return default_platform, bare
+    return _checked(default_platform, bare, token)
 
 
 def _target(ctx: CommandContext, token: str | None) -> tuple[str, str]:

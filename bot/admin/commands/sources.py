@@ -33,9 +33,16 @@ def _schedule_words(schedule: str | None) -> str:
 
 def _add(ctx: CommandContext, args: argparse.Namespace) -> str:
     from bot.sources import add_source
+    from knowledge.sources.registry import guess_kind
 
-    info = add_source(db=ctx.db, settings=ctx.settings, name=args.name, location=args.location,
-                      kind=args.kind, collection=args.collection, every=args.every,
+    kind, location = args.kind, args.location
+    if not ctx.from_host:  # chat admins only within the operator's allow-lists
+        from bot.admin.places import confine_source
+
+        kind = (kind or guess_kind(location)).lower()
+        location = confine_source(ctx.settings, kind=kind, location=location)
+    info = add_source(db=ctx.db, settings=ctx.settings, name=args.name, location=location,
+                      kind=kind, collection=args.collection, every=args.every,
                       cron=args.cron)
     _sources_changed(ctx)
     return (f"added source {info.name} [{info.kind}] into collection {info.collection}, "
@@ -44,6 +51,15 @@ def _add(ctx: CommandContext, args: argparse.Namespace) -> str:
 
 def _remove(ctx: CommandContext, args: argparse.Namespace) -> str:
     from bot.sources import remove_source
+
+    if not ctx.from_host:  # a source the operator added outside the chat allow-lists stays theirs
+        from bot.admin.places import confine_source
+
+        with ctx.db.session() as s:
+            src = sources_db.get_source(session=s, name=args.name)
+            kind, location = (src.kind, src.location) if src is not None else (None, None)
+        if kind is not None and location is not None:
+            confine_source(ctx.settings, kind=kind, location=location)
 
     message = remove_source(db=ctx.db, name=args.name)
     _sources_changed(ctx)
@@ -66,9 +82,14 @@ def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
     if bool(args.name) == bool(args.all):
         raise ValueError("give one source name, or --all")
     settings, db = ctx.settings, ctx.db
+    allow = bool(args.allow_mass_delete)
+    if allow and args.all and not ctx.from_host:
+        raise ValueError("from chat, confirm a mass delete one source at a time: "
+                         "`sources reindex NAME --allow-mass-delete`")
     if args.all:
         def work_all() -> str:
-            results = _pipeline().ingest_all(db=db, settings=settings, trigger="admin")
+            results = _pipeline().ingest_all(db=db, settings=settings, trigger="admin",
+                                             allow_mass_delete=allow)
             for r in results:
                 _count(r)
             return "reindex finished:\n" + "\n".join(r.summary() for r in results)
@@ -80,7 +101,8 @@ def _reindex(ctx: CommandContext, args: argparse.Namespace) -> str:
     name = args.name
 
     def work() -> str:
-        result = _pipeline().ingest_source(db=db, settings=settings, name=name, trigger="admin")
+        result = _pipeline().ingest_source(db=db, settings=settings, name=name, trigger="admin",
+                                           allow_mass_delete=allow)
         _count(result)
         return f"reindex finished: {result.summary()}"
 
@@ -119,6 +141,7 @@ def _add_args(p: argparse.ArgumentParser) -> None:
 def _reindex_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?")
     p.add_argument("--all", action="store_true")
+    p.add_argument("--allow-mass-delete", action="store_true")
 
 
 def specs() -> list[CommandSpec]:
@@ -130,13 +153,17 @@ def specs() -> list[CommandSpec]:
         CommandSpec(name="sources add",
                     usage='sources add NAME LOCATION [--kind K] [--collection C] '
                           '[--every 6h | --cron "0 */6 * * *"]',
-                    help="Add a source (folder, web, git, jsonl, ...) and optionally a schedule.",
+                    help="Add a source (folder, web, git, jsonl, ...) and optionally a schedule. "
+                         "From chat only under CHAT_SOURCE_FOLDER_ROOTS / CHAT_SOURCE_URL_HOSTS.",
                     handler=_add, arguments=_add_args),
         CommandSpec(name="sources remove", usage="sources remove NAME", completes=("source",),
                     help="Remove a source with its documents and chunks.",
                     handler=_remove, arguments=name_arg),
-        CommandSpec(name="sources reindex", usage="sources reindex NAME|--all", completes=("source",),
-                    help="Ingest a source (or all) now; reports here when done.",
+        CommandSpec(name="sources reindex", usage="sources reindex NAME|--all [--allow-mass-delete]",
+                    completes=("source",),
+                    help="Ingest a source (or all) now; reports here when done. "
+                         "--allow-mass-delete confirms a run that drops most (or all) of a "
+                         "source's documents.",
                     handler=_reindex, arguments=_reindex_args, long_running=True),
         CommandSpec(name="sources show", usage="sources show NAME", completes=("source",),
                     help="A source's status, last and next run, counts and last errors.",
