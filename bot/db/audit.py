@@ -3,7 +3,8 @@
 A row is written *before* a command runs (:func:`start_command`, outcome ``running``) and
 completed after it (:func:`finish_command`): a command that crashes the process, or a database
 error after it ran, still leaves its row. Text is cleaned first (NUL bytes, which PostgreSQL
-refuses, lone surrogates, control characters), so odd input can never lose the row.
+refuses, lone surrogates, control characters), so odd input can never lose the row, and
+credentials in URLs (``sources add wiki https://user:pw@host``) are never written to it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditLog
+from knowledge.redaction import strip_credentials_in
 
 _MAX_ARGS = 2000
 _MAX_OUTCOME = 4000
@@ -46,7 +48,7 @@ def start_command(
         actor=clean(actor, 200),
         channel=clean(channel, 200),
         command=clean(command, 100),
-        arguments=clean(arguments, _MAX_ARGS),
+        arguments=clean(strip_credentials_in(arguments or ""), _MAX_ARGS),
         allowed=allowed,
         outcome=clean(outcome, _MAX_OUTCOME),
     )

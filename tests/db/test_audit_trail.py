@@ -125,3 +125,16 @@ def test_db_migrations_from_the_cli_are_audited(cli_env, database):
         ("db upgrade", "ok"), ("db downgrade", "started"), ("db upgrade", "ok")]
     assert rows[1].arguments == "revision=-1"
     assert all(x.actor == f"cli:{getpass.getuser()}" for x in rows)
+
+
+def test_url_credentials_never_reach_the_audit_row(database) -> None:
+    from bot.db import audit as audit_db
+    from bot.db.models import AuditLog
+
+    with database.session() as s:
+        audit_db.start_command(session=s, platform="slack", actor="slack:U1", channel="C1",
+                               command="sources add", arguments="wiki https://ops:Hunter2@wiki.example.com/x",
+                               allowed=True, outcome="running")
+    with database.session() as s:
+        row = s.execute(select(AuditLog)).scalars().one()
+    assert "Hunter2" not in row.arguments and "wiki.example.com/x" in row.arguments
