@@ -96,6 +96,14 @@ class AgentPane:
         except SlackApiError as exc:
             log.debug("status not set", extra={"error": exc.response.get("error")})
 
+    def done(self, client: WebClient, channel: str, thread_ts: str) -> None:
+        """Clear the status line; Slack clears it by itself only when the reply is in that thread
+        (a DM's top-level answer is not)."""
+        try:
+            client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status="")
+        except SlackApiError as exc:
+            log.debug("status not cleared", extra={"error": exc.response.get("error")})
+
     def title(self, client: WebClient, channel: str, thread_ts: str, question: str) -> None:
         """The thread's title from its first question (later ones keep it)."""
         key = (channel, thread_ts)

@@ -257,6 +257,8 @@ class SlackListeners:
                 self._attach(answer, ts)
             finally:
                 self._react(client, False, channel, msg.message_id)
+                if msg.channel.is_dm:
+                    self.agent.done(client, channel, pane_thread)
 
     def _incoming(self, event: dict[str, Any], body: dict[str, Any],
                   context: BoltContext) -> IncomingMessage | None:

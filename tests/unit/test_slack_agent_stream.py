@@ -98,10 +98,12 @@ def test_a_dm_gets_a_title_a_status_line_then_the_answer(app, core, stand_in) ->
     [title] = stand_in.of("assistant.threads.setTitle")
     assert {k: title.params[k] for k in ("channel_id", "thread_ts", "title")} == {
         "channel_id": "DPANE01", "thread_ts": "1700000001.000050", "title": question}
-    [status] = stand_in.of("assistant.threads.setStatus")
+    status, cleared = stand_in.of("assistant.threads.setStatus")
     assert status.params["thread_ts"] == "1700000001.000050" and status.params["loading_messages"]
+    assert cleared.params["status"] == "" and cleared.params["thread_ts"] == "1700000001.000050"
     methods = [c.method for c in stand_in.calls]
-    assert methods.index("assistant.threads.setStatus") < methods.index("chat.postMessage")
+    set_at, clear_at = [i for i, m in enumerate(methods) if m == "assistant.threads.setStatus"]
+    assert set_at < methods.index("chat.postMessage") < clear_at
     # A second question in the same thread keeps the first one's title.
     dispatch(app, event_body(message("and on mondays?", ts="1700000001.000200", channel="DPANE01",
                                      channel_type="im", thread_ts="1700000001.000050")))
