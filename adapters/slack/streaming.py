@@ -104,8 +104,9 @@ class AnswerStream:
             if not self.started:
                 return None
             ts = self.ts
-            if (not self.broken and len(messages) == 1
-                    and (self.sent + self._pending).strip() == answer.text.strip()):
+            draft = self.sent + self._pending
+            if (not self.broken and len(messages) == 1 and len(draft) <= DRAFT_LIMIT
+                    and draft.strip() == answer.text.strip()):
                 self._stream.stop(markdown_text=self._pending or None,
                                   blocks=render.answer_tail(answer, native_feedback=native_feedback))
                 return ts

@@ -140,6 +140,23 @@ def test_a_streamed_answer_starts_appends_and_stops_with_sources_and_feedback(ap
     assert list(core.replies) == [start.response["ts"]]  # reactions on the stream count as votes
 
 
+def test_a_retried_delivery_streams_once(app, core, stand_in) -> None:
+    core.stream_pieces = _pieces(ANSWER)
+    body = event_body(mention("how do we deploy?", ts="1700000002.000150"), event_id="EvStreamOnce")
+    dispatch(app, body)
+    dispatch(app, body, retry_num=1)
+    assert len(stand_in.of("chat.startStream")) == 1 and len(stand_in.of("chat.stopStream")) == 1
+
+
+def test_a_draft_past_the_stream_limit_is_replaced_by_the_split_answer(app, core, stand_in) -> None:
+    long = "word " * (streaming.DRAFT_LIMIT // 5 + 400)
+    core.answer_text, core.stream_pieces = long.strip(), _pieces(long, 500)
+    dispatch(app, event_body(mention("how do we deploy?", ts="1700000002.000160")))
+    assert len(stand_in.streamed_text()) <= streaming.DRAFT_LIMIT
+    [update] = stand_in.of("chat.update")
+    assert all(len(b["text"]["text"]) <= 3000 for b in update.params["blocks"] if b["type"] == "section")
+
+
 def test_a_checked_text_that_differs_from_the_draft_replaces_it(app, core, stand_in) -> None:
     core.stream_pieces = _pieces("Deploys run from main at 14:00 UTC [3]. Ask in #ops [7].")
     dispatch(app, event_body(mention("how do we deploy?", ts="1700000002.000200")))
