@@ -402,7 +402,9 @@ class SlackListeners:
                             replace_original=False)
                 return
             footer = f"Asked by <@{cmd.user.user_id}> with /lore"
-            messages = render.render_answer(answer, footer=footer, max_messages=render.RESPONSE_URL_MESSAGES)
+            messages = render.render_answer(answer, footer=footer, max_messages=render.RESPONSE_URL_MESSAGES,
+                                            markdown=self.settings.slack_markdown_blocks,
+                                            native_feedback=self.settings.slack_native_feedback)
             try:
                 self._attach(answer, self._post(client, cmd.channel.id, None, messages))
             except SlackApiError:
@@ -433,7 +435,9 @@ class SlackListeners:
             _safe_respond(respond, "This answer can no longer be shared; ask again with @lorebot in "
                                    "the channel.")
             return
-        messages = render.render_answer(answer, footer=f"Shared by <@{press.user.user_id}>")
+        messages = render.render_answer(answer, footer=f"Shared by <@{press.user.user_id}>",
+                                        markdown=self.settings.slack_markdown_blocks,
+                                        native_feedback=self.settings.slack_native_feedback)
         try:
             ts = self._post(client, press.channel.id, None, messages)
         except SlackApiError as exc:
