@@ -19,7 +19,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from adapters.slack import render, translate
 from adapters.slack.agent import AgentPane
@@ -248,11 +248,13 @@ class SlackListeners:
                                            native_feedback=self.settings.slack_native_feedback)
                     else:
                         ts = self._post(client, channel, reply.thread, self._render(answer))
-                except SlackApiError as exc:
-                    log.error("could not post the answer to Slack",
-                              extra={"error": exc.response.get("error"), "reference": ref})
-                    # Blocks refused (or a part of a long answer): still tell the person.
-                    self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
+                except (SlackApiError, SlackRequestError) as exc:
+                    error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+                    log.error("could not post the answer to Slack", extra={"error": error, "reference": ref})
+                    # Blocks refused (or a part of a long answer): still tell the person, in
+                    # place of the streamed draft when there is one.
+                    if not (stream and stream.fail(APOLOGY.format(ref=ref))):
+                        self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
                     return
                 self._attach(answer, ts)
             finally:

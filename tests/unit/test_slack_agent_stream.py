@@ -181,6 +181,16 @@ def test_a_failed_stream_ends_as_the_apology_with_its_reference(app, core, stand
     assert not stand_in.of("chat.postMessage") and core.replies == {}
 
 
+def test_a_stream_slack_will_not_finish_ends_as_the_apology(app, core, stand_in) -> None:
+    core.stream_pieces = _pieces(ANSWER)
+    stand_in.failures["chat.stopStream"] = [(200, {"ok": False, "error": "invalid_blocks"}, {})]
+    dispatch(app, event_body(mention("how do we deploy?", ts="1700000002.000350")))
+    [update] = stand_in.of("chat.update")
+    assert update.params["ts"] == stand_in.of("chat.startStream")[0].response["ts"]
+    assert "Sorry, something went wrong" in update.params["text"] and core.replies == {}
+    assert not stand_in.of("chat.postMessage")
+
+
 def test_an_extractive_answer_is_posted_at_once_and_never_streams(app, core, stand_in) -> None:
     dispatch(app, event_body(mention("how do we deploy?", ts="1700000002.000400")))
     assert core.asked[0]["streamed_to"]  # the sink was offered...
