@@ -232,6 +232,15 @@ class LoreBot:
 
         return home_data(db=self.db, settings=self.settings, viewer=viewer)
 
+    def suggested_prompts(self, limit: int = 4) -> list[str]:
+        """Questions to suggest to someone about to ask: the configured ones
+        (``SLACK_SUGGESTED_PROMPTS``), else the most-asked answered questions of the month."""
+        configured = list(self.settings.slack_suggested_prompts)
+        if configured:
+            return configured[:limit]
+        with self.db.session() as s:
+            return interactions_db.popular_questions(session=s, limit=limit)
+
     # --- asking ---
     def ask(
         self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None = None,

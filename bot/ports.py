@@ -66,7 +66,16 @@ class Core(Protocol):
     def vote(self, *, user: Actor, value: int, signal: str, interaction_id: uuid.UUID | None = None,
              reply_ref: str | None = None, comment: str | None = None) -> bool: ...
 
+    def unvote(self, *, user: Actor, value: int | None = None, interaction_id: uuid.UUID | None = None,
+               reply_ref: str | None = None) -> bool:
+        """Remove ``user``'s vote (only if it is ``value``, when given); True if one was removed."""
+        ...
+
     def comment(self, *, user: Actor, interaction_id: uuid.UUID, text: str) -> bool: ...
+
+    def suggested_prompts(self, limit: int = 4) -> list[str]:
+        """Questions to suggest before someone asks (configured, or the most-asked answered)."""
+        ...
 
     def command(self, text: str, *, actor: Actor, channel: ChannelRef,
                 notify: Callable[[str], None] | None = None) -> CommandResult: ...

@@ -182,6 +182,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["-1", "thumbsdown"]
     )
     slack_seen_emoji: str = "eyes"
+    # The agent pane's suggested prompts ("|"-separated); empty: the most-asked answered questions.
+    slack_suggested_prompts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Stream answers into the thread as the LLM writes them (chat.startStream ...); the
+    # extractive answer is always posted at once.
+    slack_stream_answers: bool = True
+    # Answers with code, lists or tables in a ``markdown`` block instead of mrkdwn sections.
+    slack_markdown_blocks: bool = True
+    # Slack's native feedback buttons (context_actions / feedback_buttons) on answers.
+    slack_native_feedback: bool = True
     # OAuth (installs on many workspaces, HTTP mode): all three set turns it on; the bot token
     # then comes from each workspace's installation instead of SLACK_BOT_TOKEN.
     slack_client_id: str | None = None
@@ -239,6 +248,14 @@ class Settings(BaseSettings):
         # Comma separated only: a folder name may hold spaces.
         if isinstance(value, str):
             return [Path(item.strip()).expanduser() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("slack_suggested_prompts", mode="before")
+    @classmethod
+    def _prompts(cls, value: object) -> object:
+        # Prompts are sentences with commas, so they are separated by "|".
+        if isinstance(value, str):
+            return [p.strip() for p in value.split("|") if p.strip()]
         return value
 
     @field_validator("lorebot_admins")

@@ -164,6 +164,11 @@ class SlackStandIn:
             return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "U"))[1:]}}, {}
         if method == "views.publish":
             return 200, {"ok": True, "view": {"id": "VHOME1", **(params.get("view") or {})}}, {}
+        if method == "chat.startStream":  # the streamed message exists from its first append
+            ts = f"1800000000.{next(self._ts):06d}"
+            return 200, {"ok": True, "channel": params.get("channel"), "ts": ts}, {}
+        if method in ("chat.appendStream", "chat.stopStream", "chat.update"):
+            return 200, {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}, {}
         if method == "chat.postMessage":
             ts = f"1800000000.{next(self._ts):06d}"
             return 200, {"ok": True, "channel": params.get("channel"), "ts": ts,
@@ -220,6 +225,16 @@ class SlackStandIn:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
+    def streamed_text(self) -> str:
+        """The markdown the app appended to its streams, in order (chunks or markdown_text)."""
+        out = []
+        for call in self.calls:
+            if call.method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+                out.append(call.params.get("markdown_text") or "")
+                out += [c.get("text", "") for c in call.params.get("chunks") or []
+                        if c.get("type") == "markdown_text"]
+        return "".join(out)
+
     def responses(self) -> list[ApiCall]:
         with self._lock:
             return [c for c in self.calls if c.method.startswith("/response/")]
@@ -254,7 +269,8 @@ class RecordingAnswerer:
     gate: threading.Event | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor) -> Answer:
+    def answer(self, question: str, *, channel: ChannelRef, thread: str | None, asker: Actor,
+               on_text: Any = None) -> Answer:
         self.calls.append({"question": question, "channel": channel, "thread": thread, "asker": asker})
         if self.gate is not None:
             assert self.gate.wait(10), "test never released the answerer"
@@ -344,6 +360,21 @@ def action_body(action_id: str, value: str, *, response_url: str, user: str = "U
         payload.pop("response_url")
         payload["container"] = {"type": "view", "view_id": "VHOME1"}
         payload["view"] = {"id": "VHOME1", "type": "home", "blocks": []}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def feedback_body(value: str, *, user: str = "UVOTER1", channel: str = "C0000001",
+                  message_ts: str = "1800000000.000001", team: str = TEAM) -> str:
+    """A press of a native feedback button (``feedback_buttons`` in ``context_actions``)."""
+    payload = {
+        "type": "block_actions", "team": {"id": team}, "user": {"id": user},
+        "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1337.46.trigger",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+        "channel": {"id": channel},
+        "actions": [{"type": "feedback_buttons", "action_id": "lorebot_feedback",
+                     "block_id": "lorebot_native_feedback", "value": value,
+                     "action_ts": str(time.time())}],
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 

@@ -19,9 +19,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from adapters.slack import render, translate
+from adapters.slack.agent import AgentPane
+from adapters.slack.streaming import AnswerStream
 from bot.hygiene import clean_input
 from bot.logging import bind_request_id
 from bot.ports import Core
@@ -87,6 +89,7 @@ class SlackListeners:
         self._pool = None if inline else ThreadPoolExecutor(max_workers=workers,
                                                             thread_name_prefix="lorebot-slack")
         self.admins = PlatformAdmins()
+        self.agent = AgentPane(core, settings)
         # Ephemeral slash answers are not in any channel; keep them so "Share" can post them.
         self._shareable: OrderedDict[str, Answer] = OrderedDict()
         self._share_lock = threading.Lock()
@@ -100,6 +103,8 @@ class SlackListeners:
         app.action(render.VOTE_UP)(self.on_vote_button)
         app.action(render.VOTE_DOWN)(self.on_vote_button)
         app.action(render.SHARE)(self.on_share)
+        app.action(render.NATIVE_FEEDBACK)(self.on_native_feedback)
+        self.agent.register(app)
         app.view(render.FEEDBACK_MODAL)(self.on_feedback_modal)
         app.error(self.on_error)
 
@@ -169,8 +174,12 @@ class SlackListeners:
                 self._shareable.popitem(last=False)
 
     def _ask(self, question: str, *, channel: ChannelRef, asker: Actor, thread: str | None,
-             truncated: bool) -> Answer:
-        answer = self.core.ask(question, channel=channel, asker=asker, thread=thread)
+             truncated: bool, on_text: Any = None) -> Answer:
+        if on_text is None:
+            answer = self.core.ask(question, channel=channel, asker=asker, thread=thread)
+        else:
+            answer = self.core.ask(question, channel=channel, asker=asker, thread=thread,
+                                   on_text=on_text)
         if truncated:
             note = TRUNCATED.format(n=translate.MAX_QUESTION_CHARS)
             answer.notice = f"{answer.notice} {note}" if answer.notice else note
@@ -178,8 +187,28 @@ class SlackListeners:
 
     # ------------------------------------------------------------------ asking
 
-    def answer_message(self, client: WebClient, msg: IncomingMessage, reply: Reply) -> None:
-        """Send the core's ``reply`` to ``msg`` in ``reply.thread`` (None: top level of the DM)."""
+    def _render(self, answer: Answer) -> list[render.SlackMessage]:
+        return render.render_answer(answer, markdown=self.settings.slack_markdown_blocks,
+                                    native_feedback=self.settings.slack_native_feedback)
+
+    def _stream_for(self, client: WebClient, msg: IncomingMessage, reply: Reply,
+                    team_id: str | None) -> AnswerStream | None:
+        if not self.settings.slack_stream_answers:
+            return None
+        # A stream is always a reply in a thread; a DM's top-level question starts one.
+        in_channel = not msg.channel.is_dm
+        return AnswerStream(client, channel=msg.channel.id, thread_ts=reply.thread or msg.message_id,
+                            recipient_team_id=team_id if in_channel else None,
+                            recipient_user_id=msg.user.user_id if in_channel else None)
+
+    def answer_message(self, client: WebClient, msg: IncomingMessage, reply: Reply,
+                       team_id: str | None = None) -> None:
+        """Send the core's ``reply`` to ``msg`` in ``reply.thread`` (None: top level of the DM).
+
+        An LLM answer is streamed into the thread as it is written (started on its first
+        delta) and finished with its sources and feedback; an extractive one is posted whole.
+        In a DM (the agent pane) the thread gets a title and a status line while answering.
+        """
         channel = msg.channel.id
         question, truncated = translate.limit_question(reply.question)
         if reply.kind == "usage" or not question:
@@ -197,25 +226,41 @@ class SlackListeners:
         ref = new_reference()
         with bind_request_id(ref):
             self._react(client, True, channel, msg.message_id)
+            if msg.channel.is_dm:
+                pane_thread = reply.thread or msg.message_id
+                self.agent.title(client, channel, pane_thread, question)
+                self.agent.working(client, channel, pane_thread)
+            stream = self._stream_for(client, msg, reply, team_id)
             try:
                 try:
                     answer = self._ask(question, channel=msg.channel, asker=msg.user,
-                                       thread=reply.thread, truncated=truncated)
+                                       thread=reply.thread, truncated=truncated,
+                                       on_text=stream.sink if stream else None)
                 except Exception:
                     log.exception("answering a Slack question failed", extra={"reference": ref})
-                    self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
+                    # A started stream ends as the apology, never as a half answer.
+                    if not (stream and stream.fail(APOLOGY.format(ref=ref))):
+                        self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
                     return
                 try:
-                    ts = self._post(client, channel, reply.thread, render.render_answer(answer))
-                except SlackApiError as exc:
-                    log.error("could not post the answer to Slack",
-                              extra={"error": exc.response.get("error"), "reference": ref})
-                    # Blocks refused (or a part of a long answer): still tell the person.
-                    self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
+                    if stream is not None and stream.started:
+                        ts = stream.finish(answer, self._render(answer),
+                                           native_feedback=self.settings.slack_native_feedback)
+                    else:
+                        ts = self._post(client, channel, reply.thread, self._render(answer))
+                except (SlackApiError, SlackRequestError) as exc:
+                    error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+                    log.error("could not post the answer to Slack", extra={"error": error, "reference": ref})
+                    # Blocks refused (or a part of a long answer): still tell the person, in
+                    # place of the streamed draft when there is one.
+                    if not (stream and stream.fail(APOLOGY.format(ref=ref))):
+                        self._post_text(client, channel, reply.thread, APOLOGY.format(ref=ref))
                     return
                 self._attach(answer, ts)
             finally:
                 self._react(client, False, channel, msg.message_id)
+                if msg.channel.is_dm:
+                    self.agent.done(client, channel, pane_thread)
 
     def _incoming(self, event: dict[str, Any], body: dict[str, Any],
                   context: BoltContext) -> IncomingMessage | None:
@@ -240,7 +285,8 @@ class SlackListeners:
             return
         reply = self.core.on_message(msg)
         if reply is not None:
-            self.defer(self.answer_message, client, msg, reply)
+            team_id = context.team_id or body.get("team_id")
+            self.defer(self.answer_message, client, msg, reply, team_id)
 
     # ------------------------------------------------------------------ feedback
 
@@ -278,6 +324,30 @@ class SlackListeners:
             except SlackApiError as exc:
                 log.warning("could not open the feedback modal", extra={"error": exc.response.get("error")})
         _safe_respond(respond, "Thanks, your feedback was recorded.")
+
+    def on_native_feedback(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                           client: WebClient) -> None:
+        """Slack's own 👍 / 👎: a vote like the classic buttons (one per person per answer);
+        pressing the same one again takes the vote back, as removing a reaction does."""
+        ack()
+        value, iid = translate.feedback_value(action.get("value"))
+        user = translate.actor((body.get("user") or {}).get("id", ""))
+        if value is None or iid is None or not user.user_id:
+            log.warning("native feedback press without a valid answer id ignored")
+            return
+        try:
+            if self.core.unvote(user=user, value=value, interaction_id=iid):
+                return  # the second press of the same button
+            recorded = self.core.vote(user=user, value=value, signal="button", interaction_id=iid)
+        except Exception:  # an answer deleted by retention, or a forged id
+            log.exception("could not record a native feedback vote")
+            return
+        trigger = body.get("trigger_id")
+        if recorded and value < 0 and trigger:
+            try:
+                client.views_open(trigger_id=trigger, view=render.feedback_modal(str(iid)))
+            except SlackApiError as exc:
+                log.warning("could not open the feedback modal", extra={"error": exc.response.get("error")})
 
     def on_feedback_modal(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
@@ -334,7 +404,9 @@ class SlackListeners:
                             replace_original=False)
                 return
             footer = f"Asked by <@{cmd.user.user_id}> with /lore"
-            messages = render.render_answer(answer, footer=footer, max_messages=render.RESPONSE_URL_MESSAGES)
+            messages = render.render_answer(answer, footer=footer, max_messages=render.RESPONSE_URL_MESSAGES,
+                                            markdown=self.settings.slack_markdown_blocks,
+                                            native_feedback=self.settings.slack_native_feedback)
             try:
                 self._attach(answer, self._post(client, cmd.channel.id, None, messages))
             except SlackApiError:
@@ -365,7 +437,9 @@ class SlackListeners:
             _safe_respond(respond, "This answer can no longer be shared; ask again with @lorebot in "
                                    "the channel.")
             return
-        messages = render.render_answer(answer, footer=f"Shared by <@{press.user.user_id}>")
+        messages = render.render_answer(answer, footer=f"Shared by <@{press.user.user_id}>",
+                                        markdown=self.settings.slack_markdown_blocks,
+                                        native_feedback=self.settings.slack_native_feedback)
         try:
             ts = self._post(client, press.channel.id, None, messages)
         except SlackApiError as exc:

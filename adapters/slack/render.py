@@ -27,11 +27,13 @@ MAX_MESSAGES = 10
 RESPONSE_URL_MESSAGES = 5  # Slack accepts five posts to one response_url
 FALLBACK_LIMIT = 3000
 SHARE_QUESTION_CHARS = 1200  # a button value holds at most 2,000 characters
+MARKDOWN_LIMIT = 12_000  # a ``markdown`` block's text; 12,001 is refused (msg_too_long)
 
 VOTE_UP = "lorebot_vote_up"
 VOTE_DOWN = "lorebot_vote_down"
 SHARE = "lorebot_share"
 FEEDBACK_MODAL = "lorebot_feedback_modal"
+NATIVE_FEEDBACK = "lorebot_feedback"  # the feedback_buttons element's action_id
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
@@ -223,8 +225,22 @@ def feedback_buttons(interaction_id: str, *, share: bool = False, question: str 
     return {"type": "actions", "block_id": "lorebot_feedback", "elements": elements}
 
 
+def native_feedback_block(interaction_id: str) -> dict[str, Any]:
+    """Slack's own 👍 / 👎 (``context_actions`` > ``feedback_buttons``); each button's value
+    says which vote and which answer, since the press carries only that value."""
+    return {"type": "context_actions", "block_id": "lorebot_native_feedback", "elements": [{
+        "type": "feedback_buttons", "action_id": NATIVE_FEEDBACK,
+        "positive_button": {"text": {"type": "plain_text", "text": "Helpful"},
+                            "accessibility_label": "This answer was helpful",
+                            "value": f"up:{interaction_id}"},
+        "negative_button": {"text": {"type": "plain_text", "text": "Not helpful"},
+                            "accessibility_label": "This answer was not helpful",
+                            "value": f"down:{interaction_id}"},
+    }]}
+
+
 def _tail_blocks(answer: Answer, *, now: datetime | None, share: bool,
-                 footer: str | None) -> list[dict[str, Any]]:
+                 footer: str | None, native_feedback: bool = False) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     sources = _sources_block(answer, now)
     if sources:
@@ -240,12 +256,47 @@ def _tail_blocks(answer: Answer, *, now: datetime | None, share: bool,
             {"type": "mrkdwn", "text": n[:2900]} for n in notes[:10]
         ]})
     if answer.interaction_id:
-        blocks.append(feedback_buttons(str(answer.interaction_id), share=share, question=answer.question))
+        # Sharing needs a button of its own, which a context_actions block cannot hold.
+        if native_feedback and not share:
+            blocks.append(native_feedback_block(str(answer.interaction_id)))
+        else:
+            blocks.append(feedback_buttons(str(answer.interaction_id), share=share,
+                                           question=answer.question))
     return blocks
+
+
+def answer_tail(answer: Answer, *, now: datetime | None = None,
+                native_feedback: bool = True) -> list[dict[str, Any]]:
+    """What follows the answer text: sources with freshness, notes, feedback (a streamed
+    answer's ``chat.stopStream`` blocks)."""
+    return _tail_blocks(answer, now=now, share=False, footer=None, native_feedback=native_feedback)
+
+
+_CODE_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.M)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.M)
+_LIST_LINE = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.M)
+
+
+def wants_markdown(text: str) -> bool:
+    """Code fences, lists or tables: what mrkdwn renders badly (no tables, no nested lists,
+    no numbered lists) and a ``markdown`` block renders as written."""
+    return (bool(_CODE_FENCE.search(text)) or bool(_TABLE_RULE.search(text))
+            or len(_LIST_LINE.findall(text)) >= 2)
+
+
+def markdown_body(text: str) -> list[dict[str, Any]] | None:
+    """The answer as one ``markdown`` block, or None when sections suit it better (plain prose)
+    or it is over the block's 12,000 characters (then sections split it safely)."""
+    text = text.strip()
+    if not text or len(text) > MARKDOWN_LIMIT or not wants_markdown(text):
+        return None
+    return [{"type": "markdown", "block_id": "lorebot_answer", "text": text}]
 
 
 def _block_chars(block: dict[str, Any]) -> int:
     text = block.get("text")
+    if isinstance(text, str):  # markdown block
+        return len(text)
     if isinstance(text, dict):
         return len(text.get("text", ""))
     return sum(len(e.get("text", "")) for e in block.get("elements", []) if isinstance(e.get("text"), str))
@@ -292,21 +343,34 @@ def render_answer(
     share: bool = False,
     footer: str | None = None,
     max_messages: int = MAX_MESSAGES,
+    markdown: bool = False,
+    native_feedback: bool = False,
 ) -> list[SlackMessage]:
-    """Messages carrying ``answer``: text sections first, sources and buttons in the last one."""
-    body_text = to_mrkdwn(answer.text.strip() or "(no answer text)")
-    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                for part in split_text(body_text, SECTION_LIMIT)]
-    packed = _pack(sections, _tail_blocks(answer, now=now, share=share, footer=footer))
+    """Messages carrying ``answer``: text first, sources and buttons in the last one.
+
+    ``markdown``: an answer with code, lists or tables goes in one ``markdown`` block (when it
+    fits its 12,000 characters); otherwise the text is converted to mrkdwn sections.
+    """
+    sections = markdown_body(answer.text) if markdown else None
+    if sections is None:
+        body_text = to_mrkdwn(answer.text.strip() or "(no answer text)")
+        sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                    for part in split_text(body_text, SECTION_LIMIT)]
+
+    def tail() -> list[dict[str, Any]]:
+        return _tail_blocks(answer, now=now, share=share, footer=footer, native_feedback=native_feedback)
+
+    packed = _pack(sections, tail())
     if len(packed) > max_messages:
         packed = packed[: max_messages - 1] + [
             [{"type": "context", "elements": [{"type": "mrkdwn", "text": "_(answer truncated)_"}]}]
-            + _tail_blocks(answer, now=now, share=share, footer=footer)
+            + tail()
         ]
     messages = []
     for blocks in packed:
-        texts = [b["text"]["text"] for b in blocks
-                 if b["type"] == "section" and b.get("block_id") != "lorebot_sources"]
+        texts = [b["text"] if b["type"] == "markdown" else b["text"]["text"] for b in blocks
+                 if (b["type"] == "section" and b.get("block_id") != "lorebot_sources")
+                 or b["type"] == "markdown"]
         fallback = "\n".join(texts) or ("Sources: " + ", ".join(
             c.title or c.uri for c in answer.citations) if answer.citations else "lorebot answer")
         messages.append(SlackMessage(text=_plain(fallback), blocks=blocks))

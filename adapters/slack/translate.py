@@ -193,6 +193,13 @@ def parse_share_value(value: str | None) -> tuple[uuid.UUID | None, str]:
     return parse_interaction_id(data.get("id")), str(data.get("q") or "")
 
 
+def feedback_value(value: str | None) -> tuple[int | None, uuid.UUID | None]:
+    """A native feedback button's value (``up:<answer id>`` / ``down:<answer id>``) -> (+1/-1, id)."""
+    kind, _, rest = (value or "").partition(":")
+    vote = {"up": 1, "down": -1}.get(kind)
+    return (vote, parse_interaction_id(rest)) if vote is not None else (None, None)
+
+
 @dataclass(frozen=True)
 class ButtonPress:
     action_id: str

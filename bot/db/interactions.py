@@ -99,3 +99,30 @@ def answered_in_thread(*, session: Session, platform: str, channel: str, thread:
         Interaction.platform == platform, Interaction.channel == channel,
         or_(Interaction.thread == thread, Interaction.reply_ref == thread),
     ))).scalar())
+
+
+def popular_questions(
+    *, session: Session, limit: int = 4, days: int = 30, min_askers: int = 2, max_chars: int = 150,
+) -> list[str]:
+    """The most-asked answered questions of the last ``days``, most askers first.
+
+    Only questions at least ``min_askers`` different people asked: a question one person typed
+    may be private to them, and these are shown to everyone (the agent pane's suggestions).
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func
+
+    key = func.lower(func.btrim(Interaction.question))
+    askers = func.count(func.distinct(Interaction.asker_hash))
+    stmt = (
+        select(func.min(Interaction.question), askers)
+        .where(Interaction.abstained.is_(False),
+               Interaction.created_at >= datetime.now(UTC) - timedelta(days=days),
+               func.length(Interaction.question) <= max_chars)
+        .group_by(key)
+        .having(askers >= min_askers)
+        .order_by(askers.desc(), func.max(Interaction.created_at).desc())
+        .limit(limit)
+    )
+    return [row[0].strip() for row in session.execute(stmt)]

@@ -103,7 +103,7 @@ def test_mention_gets_a_threaded_answer_with_sources(app, stand_in, answerer, co
     sources = next(b for b in post["blocks"] if b.get("block_id") == "lorebot_sources")
     assert "<https://docs.example.org/deploy|Deploy guide>" in sources["text"]["text"]
     assert "updated 3 days ago" in sources["text"]["text"]
-    assert post["blocks"][-1]["type"] == "actions"
+    assert post["blocks"][-1]["type"] == "context_actions"  # Slack's native feedback buttons
     # The question reached the core cleaned of the mention, with the thread as context.
     assert answerer.calls[0]["question"] == "how do we deploy?"
     assert answerer.calls[0]["thread"] == "1700000000.000100"
@@ -113,7 +113,7 @@ def test_mention_gets_a_threaded_answer_with_sources(app, stand_in, answerer, co
         "reactions.remove")
     assert stand_in.of("reactions.add")[0].params["name"] == "eyes"
     # Reactions on the posted message map back to the answer.
-    iid = uuid.UUID(post["blocks"][-1]["elements"][0]["value"])
+    iid = uuid.UUID(post["blocks"][-1]["elements"][0]["positive_button"]["value"].split(":", 1)[1])
     assert core.interaction_for_reply(platform="slack", reply_ref="1800000000.000001") == iid
 
 
@@ -176,7 +176,12 @@ def test_reactions_on_the_answer_add_and_remove_votes(app, stand_in, database, s
     assert _feedback(database) == []
 
 
-def test_buttons_record_votes_and_the_down_vote_modal_stores_a_comment(app, stand_in, database):
+def test_buttons_record_votes_and_the_down_vote_modal_stores_a_comment(slack_settings, stand_in,
+                                                                       database):
+    # The classic buttons (SLACK_NATIVE_FEEDBACK=false, and answers posted before it existed).
+    classic = slack_settings.model_copy(update={"slack_native_feedback": False})
+    app = _app(LoreBot(settings=classic, db=database, answerer=RecordingAnswerer(classic, database)),
+               classic, stand_in)
     dispatch(app, event_body(mention("how do we deploy?", ts="1700000006.000100")))
     iid = stand_in.of("chat.postMessage")[0].params["blocks"][-1]["elements"][0]["value"]
     response_url = stand_in.response_url()

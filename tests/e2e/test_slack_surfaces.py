@@ -55,6 +55,9 @@ def stand_in():
 
 
 def _app(settings, database, stand_in, *, router=None, **overrides):
+    # ADMIN is a configured lorebot admin (a workspace admin is one only with
+    # TRUST_PLATFORM_ADMINS, which is off by default).
+    overrides.setdefault("lorebot_admins", [f"slack:{ADMIN}"])
     s = slack_settings_for(settings, stand_in, **overrides)
     answerer = RecordingAnswerer(settings=s, db=database)
     core = LoreBot(settings=s, db=database, answerer=answerer, router=router)
@@ -129,7 +132,8 @@ def test_messages_tab_is_not_the_home_tabs_business(settings, database, stand_in
 def test_admin_button_runs_the_router_command_and_reports_in_the_dm(settings, database, stand_in,
                                                                     knowledge):
     router = RecordingRouter()
-    app, _, _ = _app(settings, database, stand_in, router=router)
+    # trusted: the workspace admin's platform status is looked up and passed on to the router
+    app, _, _ = _app(settings, database, stand_in, router=router, trust_platform_admins=True)
     resp = dispatch(app, action_body(HOME_REINDEX, "wiki", response_url="", user=ADMIN, channel=None),
                     content_type=FORM)
     assert resp.status == 200

@@ -79,6 +79,7 @@ class FakeCore:
     # When set, every message that would be answered gets a "limited" reply with this text
     # instead (what the core's rate limiter returns).
     limited_text: str | None = None
+    prompts: list[str] = field(default_factory=list)  # what ``suggested_prompts`` answers
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- inbound ---
@@ -191,6 +192,30 @@ class FakeCore:
         with self._lock:
             self.votes.append(Vote(user, value, signal, iid, reply_ref))
         return True
+
+    def unvote(self, *, user: Actor, value: int | None = None, interaction_id: uuid.UUID | None = None,
+               reply_ref: str | None = None) -> bool:
+        """Like the real core: removes the person's live vote (of ``value``, when given)."""
+        iid = interaction_id or (self.replies.get(reply_ref) if reply_ref else None)
+        with self._lock:
+            live = self.live_votes().get((user.key, iid))
+            if iid is None or live is None or (value is not None and live.value != value):
+                return False
+            self.votes.append(Vote(user, live.value, live.signal, iid, reply_ref, removed=True))
+        return True
+
+    def live_votes(self) -> dict[tuple[str, uuid.UUID | None], Vote]:
+        """(person, answer) -> the vote that stands after every add and removal, in order."""
+        live: dict[tuple[str, uuid.UUID | None], Vote] = {}
+        for v in self.votes:
+            if v.removed:
+                live.pop((v.user.key, v.interaction_id), None)
+            else:
+                live[(v.user.key, v.interaction_id)] = v
+        return live
+
+    def suggested_prompts(self, limit: int = 4) -> list[str]:
+        return list(self.settings.slack_suggested_prompts or self.prompts)[:limit]
 
     def comment(self, *, user: Actor, interaction_id: uuid.UUID, text: str) -> bool:
         self.comments.append((user, interaction_id, text))
