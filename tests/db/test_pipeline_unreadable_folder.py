@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.ingest import ingest_source
 from bot.sources import add_source
 from knowledge.embeddings import embedder_from_settings
-from knowledge.pipeline import ingest_source
 
 pytestmark = pytest.mark.db
 
