@@ -390,12 +390,15 @@ def claims(text: str, names: set[str] | None = None) -> list[Claim]:
             claim = Claim(raw=piece.strip(), toks=toks, markers=markers, line=line_no,
                           ordered=ordered, heading=heading and not markers, passive=pm is not None,
                           passive_verb=stem(pm.group(1)) if pm else None)
+            if plain.rstrip().endswith("?") and len(pieces) > 1:
+                # "Error rate above 5%? Page the SRE team." is the question form of an "if".
+                claim.implied = frozenset({"condition:IF"})
             if claim.heading:
                 # "## Requirements" over "- Python 3.11": the items carry the heading's "required".
                 implied = frozenset(f"{c}:{v}" for t in toks if t.cls in ("content", "op")
                                     for c, v in [_OP_STEMS.get(stem(t.text), ("", ""))] if c)
             else:
-                claim.implied = implied
+                claim.implied = claim.implied | implied
             result.append(claim)
     _inherit(result)
     return result
@@ -423,6 +426,7 @@ def name_words(text: str) -> set[str]:
     found = set()
     for m in re.finditer(r"(?<=[a-z,;] )([A-Z][a-z][\w'-]*)", text):
         w = m.group(1).lower()
+        w = w[:-2] if w.endswith("'s") else w
         if w not in lx.STOP and w not in lx.OPERATORS and w not in lx.STYLE:
             found.add(w)
     return found

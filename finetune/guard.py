@@ -258,9 +258,15 @@ class _Context:
         g_seq = [t for d in group for t in d.toks if t.cls in ("content", "name")]
         r_seq = [t for t in claim.toks if t.cls in ("content", "name")]
         g_set = {t.key for t in g_seq}
-        r_set = {t.key for t in r_seq}
         g_keys = [t.key for t in g_seq]
         r_keys = [t.key for t in r_seq]
+        # A name of the sources in place of a name of the draft, wherever it moved ("Bob's pull
+        # requests are reviewed by Carol" for "Alice reviews Bob's pull requests").
+        new_names = [t for t in r_seq if t.cls == "name" and t.key not in g_set]
+        lost_names = [t for t in g_seq if t.cls == "name" and t.key not in set(r_keys)]
+        if new_names and lost_names:
+            return [Reason("role", f"'{new_names[0].text}' in place of '{lost_names[0].text}'",
+                           claim.raw)]
         for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, g_keys, r_keys,
                                                           autojunk=False).get_opcodes():
             if op not in ("replace", "insert"):
@@ -268,7 +274,9 @@ class _Context:
             imported = [t for t in r_seq[j1:j2] if t.key not in g_set and t.key in self.allowed]
             if not imported:
                 continue
-            gone = [t for t in g_seq[i1:i2] if t.key not in r_set]
+            r_left = Counter(r_keys)
+            r_left.subtract(g_keys)  # words the rewrite has fewer of than the draft
+            gone = [t for t in g_seq[i1:i2] if r_left[t.key] < 0]
             if op == "replace" and gone:
                 return [Reason("role", f"'{' '.join(t.text for t in imported)}' in place of "
                                        f"'{' '.join(t.text for t in gone)}'", claim.raw)]
@@ -315,7 +323,10 @@ class _Context:
         # cues both around its shared words and overall (so rewording that moves a cue is fine).
         relevant = Counter(t.key for t, w in g_ops if w is not None and w in r_words)
         r_relevant = Counter(t.key for t, w in r_ops if w is not None and w in shared)
+        prohibition = "polarity:NOT" in r_count  # "never store" restates "must not be stored"
         for key, n in relevant.items():
+            if key == "modality:MUST" and prohibition and "polarity:NOT" in g_count:
+                continue
             implied = key in claim.implied
             if n > r_relevant.get(key, 0) + implied and g_count[key] > r_count.get(key, 0) + implied:
                 cls_ = key.split(":")[0]
