@@ -38,7 +38,8 @@ Lookup = Callable[[Database, "str | None"], "tuple[str, Path] | None"]
 class StyleResult:
     text: str
     version: str | None  # None when no style model is active
-    rejected: str | None  # why the draft was sent instead of the rewrite
+    rejected: str | None  # why the draft was sent instead of the rewrite ("kind: what changed")
+    kind: str | None = None  # the guard's kind of change (finetune.guard.KINDS), None otherwise
 
 
 def _default_loader(path: Path) -> RewriterLike:
@@ -50,8 +51,8 @@ def _default_loader(path: Path) -> RewriterLike:
 _REJECTIONS: Any = None
 
 
-def count_rejection(reason: str) -> None:
-    """Count a rejection in the Prometheus registry that ``/metrics`` serves."""
+def count_rejection(reason: str, kind: str | None = None) -> None:
+    """Count a rejection in the Prometheus registry that ``/metrics`` serves, by kind of change."""
     global _REJECTIONS
     try:
         if _REJECTIONS is None:
@@ -65,7 +66,8 @@ def count_rejection(reason: str) -> None:
                                       "Style rewrites rejected by the guard (draft sent).",
                                       ["reason"], registry=metrics.REGISTRY)
         # A small fixed set of labels: "drops citation [2]" and "drops citation [5]" are one.
-        _REJECTIONS.labels(reason=re.sub(r"\s*\[.*$", "", reason.split(":")[0])[:60]).inc()
+        label = kind or re.sub(r"\s*\[.*$", "", reason.split(":")[0])[:60]
+        _REJECTIONS.labels(reason=label).inc()
     except Exception:  # metrics must never break an answer
         log.debug("style rejection not counted", exc_info=True)
 
@@ -144,15 +146,18 @@ class StyleRuntime:
             return self._reject(draft, version, f"model failed: {type(exc).__name__}")
         verdict = guard.check(text, draft=draft, sources=passages)
         if not verdict.ok:
-            return self._reject(draft, version, verdict.reason or "rejected")
+            return self._reject(draft, version, verdict.reason or "rejected", verdict.kind,
+                                [str(r) for r in verdict.reasons])
         return StyleResult(text, version, None)
 
-    def _reject(self, draft: str, version: str, reason: str) -> StyleResult:
+    def _reject(self, draft: str, version: str, reason: str, kind: str | None = None,
+                reasons: list[str] | None = None) -> StyleResult:
         self.rejections += 1
-        count_rejection(reason)
-        log.info("style rewrite rejected, draft sent", extra={"style_version": version,
-                                                              "reason": reason})
-        return StyleResult(draft, version, reason)
+        count_rejection(reason, kind)
+        log.info("style rewrite rejected, draft sent",
+                 extra={"style_version": version, "reason": reason, "kind": kind,
+                        "reasons": reasons or [reason]})
+        return StyleResult(draft, version, reason, kind)
 
 
 RUNTIME = StyleRuntime()

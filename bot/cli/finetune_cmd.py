@@ -76,11 +76,13 @@ def train(
 @friendly_errors
 def status() -> None:
     """The active style model and how much new feedback has come in since the last training."""
+    from bot.style_report import rejection_summary
     from finetune import api
 
     db = _db()
     try:
         typer.echo(api.status(settings=settings(), db=db))
+        typer.echo(rejection_summary(db=db))
     finally:
         db.dispose()
 
