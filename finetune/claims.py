@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from finetune import guard_lexicon as lx
 
@@ -49,18 +51,28 @@ _STYLE_PHRASES = re.compile(r"\b(?:on the other hand|at a glance|good news|don't
                             r"for example|that said)\b", re.I)
 
 
+_NON_LATIN_LETTER = re.compile(r"[^\x00-\u024f\W\d_]")
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # "٣", "３" after NFKC is already "3"
+
+
 def fold(text: str) -> tuple[str, list[str]]:
     """NFKC, ASCII digits, Latin look-alikes folded; also the words that held look-alikes."""
+    if text.isascii():
+        return text, []
     text = unicodedata.normalize("NFKC", text)
+    other_digits = _OTHER_DIGIT.search(text) is not None
+    if not _NON_LATIN_LETTER.search(text) and not other_digits:
+        return text.replace("’", "'"), []
     suspicious = [w for w in re.findall(r"\w+", text)
                   if re.search(r"[A-Za-z]", w) and any(ord(c) > 0x24F and c.isalpha() for c in w)]
     text = text.translate(lx.CONFUSABLES)
-    if any(c.isdigit() and not c.isascii() for c in text):
+    if other_digits:
         text = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c
                        for c in text)
     return text.replace("’", "'"), suspicious
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately light stemmer: inflections only, so 'stored'/'store'/'stores' meet."""
     w = word.lower().strip("'")
@@ -183,7 +195,7 @@ def _time(text: str) -> str:
     return f"{h:02d}:{mnt:02d}"
 
 
-def _raw_tokens(text: str, names: set[str], sentence_start: int) -> list[Tok]:
+def _raw_tokens(text: str, names: AbstractSet[str], sentence_start: int) -> list[Tok]:
     toks: list[Tok] = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup if m.lastgroup != "suffix" else "num"
@@ -223,16 +235,19 @@ def _raw_tokens(text: str, names: set[str], sentence_start: int) -> list[Tok]:
     return toks
 
 
-def _word(s: str, initial: bool, names: set[str]) -> Tok:
+_IDENT = re.compile(r"[_.]|[a-z][A-Z]")
+_WEEKDAY_FORMS = {f: day for day in lx.WEEKDAYS.values() for f in (day, day + "s", day[:3])}
+
+
+def _word(s: str, initial: bool, names: AbstractSet[str]) -> Tok:
     low = s.lower()
     if low in lx.OPERATORS:
         cls_, val = lx.OPERATORS[low]
         return Tok("op", f"{cls_}:{val}", s)
-    if re.search(r"[_.]|[a-z][A-Z]", s) and low.rstrip(".") not in ("e.g", "i.e"):
+    if _IDENT.search(s) and low not in ("e.g", "i.e", "e.g.", "i.e."):
         return Tok("fact", low, s, "identifier")
-    if low[:3] in lx.WEEKDAYS and re.fullmatch(lx.WEEKDAYS[low[:3]][:3] + r"[a-z]*", low) and (
-            low.startswith(lx.WEEKDAYS[low[:3]]) or len(low) == 3):
-        return Tok("fact", lx.WEEKDAYS[low[:3]], s, "day")
+    if low in _WEEKDAY_FORMS:
+        return Tok("fact", _WEEKDAY_FORMS[low], s, "day")
     if low in lx.NUMBER_WORDS or low in lx.SCALES:
         return Tok("numword", low, s)
     if low in lx.ROLE_PREPS:
@@ -329,16 +344,20 @@ def _months(toks: list[Tok]) -> list[Tok]:
     return out
 
 
+_MULTI_BY_FIRST: dict[str, list[list[str]]] = {}
+for _cue in lx.MULTI:
+    _MULTI_BY_FIRST.setdefault(_cue.split()[0], []).append(_cue.split())
+
+
 def _multi(toks: list[Tok]) -> list[Tok]:
     """Join multi-word operator cues ('at least', 'have to', 'no longer') into one token."""
     out: list[Tok] = []
     i = 0
     while i < len(toks):
-        for cue in lx.MULTI:
-            n = len(cue.split())
-            words = [t.text.lower() for t in toks[i:i + n]]
-            if " ".join(words) == cue:
-                cls_, val = lx.OPERATORS[cue]
+        for cue in _MULTI_BY_FIRST.get(toks[i].text.lower(), ()):
+            n = len(cue)
+            if [t.text.lower() for t in toks[i:i + n]] == cue:
+                cls_, val = lx.OPERATORS[" ".join(cue)]
                 out.append(Tok("op", f"{cls_}:{val}", " ".join(t.text for t in toks[i:i + n])))
                 i += n
                 break
@@ -348,7 +367,7 @@ def _multi(toks: list[Tok]) -> list[Tok]:
     return out
 
 
-def claims(text: str, names: set[str] | None = None) -> list[Claim]:
+def claims(text: str, names: AbstractSet[str] | None = None) -> list[Claim]:
     """The claims of ``text`` (already folded) in order; headings and list items included."""
     names = names or set()
     result: list[Claim] = []
@@ -421,7 +440,8 @@ def _inherit(cs: list[Claim]) -> None:
             pending.append(c)
 
 
-def name_words(text: str) -> set[str]:
+@lru_cache(maxsize=512)
+def name_words(text: str) -> frozenset[str]:
     """Stems of words written capitalised mid-sentence somewhere in ``text`` (names, products)."""
     found = set()
     for m in re.finditer(r"(?<=[a-z,;] )([A-Z][a-z][\w'-]*)", text):
@@ -429,19 +449,18 @@ def name_words(text: str) -> set[str]:
         w = w[:-2] if w.endswith("'s") else w
         if w not in lx.STOP and w not in lx.OPERATORS and w not in lx.STYLE:
             found.add(w)
-    return found
+    return frozenset(found)
 
 
 _VOCAB_WORD = re.compile(r"[^\W\d_][\w']*(?:[.-][^\W\d_][\w']*)*")
 
 
-def vocabulary(text: str) -> set[str]:
-    """Every word (and hyphen part) of ``text``, stemmed: what the sources allow a rewrite to say."""
-    out: set[str] = set()
-    for w in _VOCAB_WORD.findall(text):
-        low = w.lower()
-        out.update((low, stem(low)))
-        if "-" in low:
-            for part in low.split("-"):
-                out.update((part, stem(part)))
-    return out
+@lru_cache(maxsize=512)
+def vocabulary(text: str) -> frozenset[str]:
+    """Every word (and hyphen part) of ``text``, stemmed: what the sources allow a rewrite to say.
+
+    Cached: the same passages come back answer after answer."""
+    words = set(_VOCAB_WORD.findall(text.lower()))
+    for w in [w for w in words if "-" in w]:
+        words.update(w.split("-"))
+    return frozenset(words | {stem(w) for w in words})

@@ -18,6 +18,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from finetune import guard_lexicon as lx
@@ -77,7 +78,7 @@ def check(rewrite: str, *, draft: str, sources: Iterable[str] = ()) -> Verdict:
     if new_odd := sorted(set(odd) - set(dodd)):
         return _reject(Reason("look-alike", f"'{new_odd[0]}' mixes Latin with look-alike letters"))
     folded_sources = [fold(s)[0] for s in sources]
-    names = name_words("\n".join([dtext, *folded_sources]))
+    names = name_words(dtext).union(*(name_words(s) for s in folded_sources))
     r_claims = claims(text, names)
     d_claims = claims(dtext, names)
     if not any(c.toks for c in r_claims):
@@ -117,10 +118,11 @@ _STYLE = lx.STYLE | {stem(w) for w in lx.STYLE}
 
 
 class _Context:
-    def __init__(self, d_claims: list[Claim], dtext: str, sources: list[str], names: set[str]):
+    def __init__(self, d_claims: list[Claim], dtext: str, sources: list[str],
+                 names: AbstractSet[str]) -> None:
         self.d = d_claims
         self.names = names
-        self.allowed = vocabulary("\n".join([dtext, *sources])) | _STYLE
+        self.allowed = vocabulary(dtext).union(_STYLE, *(vocabulary(s) for s in sources))
         self.sources = sources
         self.source_vocab = [vocabulary(s) for s in sources]
         self.source_lower = [s.lower() for s in sources]
