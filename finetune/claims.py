@@ -36,7 +36,7 @@ _TOKEN = re.compile(
 )
 _LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*•+]\s+|\d+[.)]\s+|\|)*")
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|~~")
-_SENTENCE_END = re.compile(r"(?<=[.!?])((?:\s*\[\d+\])*)\s+(?=[\"'(\[`*_A-Z0-9]|[a-z])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])((?:\s*\[\d+\])*)\s+(?=\S)")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|no|fig|dr|mr|ms|st|jr)|\b[A-Za-z])\.$",
                      re.I)
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being|get|gets|got)\s+(?:\w+ly\s+)?"
@@ -48,7 +48,7 @@ _CLAUSE = {",", ";", ":", "(", ")", "!", "?"}
 # Set phrases that are tone, not content ("don't worry" must not count as a negation).
 _STYLE_PHRASES = re.compile(r"\b(?:on the other hand|at a glance|good news|don't worry|no worries|good to "
                             r"know|in short|in brief|heads up|hope this helps|feel free to|let me know|"
-                            r"for example|that said)\b", re.I)
+                            r"for example|that said)\b[:,!]?\s*", re.I)
 
 
 _NON_LATIN_LETTER = re.compile(r"[^\x00-\u024f\W\d_]")
@@ -314,6 +314,13 @@ def _numbers(toks: list[Tok]) -> list[Tok]:
                 continue
             out.append(Tok("fact", f"{_fmt(value)}|{unit}", " ".join(words), "number"))
             i = j
+            continue
+        if t.key in ("a", "an") and i + 1 < len(toks) and lx.UNITS.get(toks[i + 1].text.lower()) in (
+                "second", "minute", "hour", "day", "week", "month", "year"):
+            # "up to an hour" is one hour: "two hours" must not pass as the same quantity.
+            unit = lx.UNITS[toks[i + 1].text.lower()]
+            out.append(Tok("fact", f"1|{unit}", f"{t.text} {toks[i + 1].text}", "number"))
+            i += 2
             continue
         if t.cls == "fact" and t.cat == "number" and t.key.endswith("|") and "." in t.key and (
                 i + 1 >= len(toks) or toks[i + 1].text.lower() not in lx.UNITS):

@@ -279,7 +279,8 @@ class _Context:
             r_left = Counter(r_keys)
             r_left.subtract(g_keys)  # words the rewrite has fewer of than the draft
             gone = [t for t in g_seq[i1:i2] if r_left[t.key] < 0]
-            if op == "replace" and gone:
+            if op == "replace" and gone and not all(t.text.lower() in lx.LIGHT_VERBS
+                                                    for t in imported):
                 return [Reason("role", f"'{' '.join(t.text for t in imported)}' in place of "
                                        f"'{' '.join(t.text for t in gone)}'", claim.raw)]
             unsupported = [t for t in imported if t.key not in cited[0]
@@ -316,8 +317,13 @@ class _Context:
         r_words = claim.words | {f.key for f in claim.facts}
         shared = r_words & {w for d in group for w in d.words | {f.key for f in d.facts}}
         out = []
+        # "A source with 0 chunks was never ingested" -> "If a source has 0 chunks, it was never
+        # ingested": an "if" may restructure ONE draft sentence that has no condition of its own.
+        may_add_if = len(group) == 1 and not any(t.key.startswith("condition:") for t, _ in g_ops)
         for key, n in r_count.items():
             cls_ = key.split(":")[0]
+            if key == "condition:IF" and may_add_if and "condition:UNLESS" not in r_count:
+                continue
             if n > g_count.get(key, 0) and cls_ != "order":  # "first"/"then" may be added
                 cue = next(t.text for t, _ in r_ops if t.key == key)
                 out.append(Reason(cls_, f"adds '{cue}'{_was(g_ops, cls_)}", claim.raw))

@@ -70,6 +70,11 @@ question questions shortly follows like see info information important remember 
 asking asked otherwise however anyway recap takeaway takeaways
 """)
 
+# Generic verbs a restyling swaps freely ("start with X" -> "first, run X"); replacing one of them
+# is not a change of role. Replacing a draft word BY a non-generic word still is.
+LIGHT_VERBS = {"run", "use", "start", "set", "get", "make", "take", "go", "try", "open", "put",
+               "give", "do", "call", "check", "type", "enter", "choose", "pick", "apply"}
+
 DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "each", "every", "your", "our",
                "their", "its", "his", "her", "any", "all", "some", "no"}
 

@@ -7,6 +7,11 @@ on-call, expenses). Each source list is in marker order: ``[1]`` cites ``sources
 
 FACT_CHANGES: (draft id, expected Reason.kind, rewrite) - each changes exactly one fact.
 STYLE_ONLY: (draft id, what the rewrite does, rewrite) - each keeps every fact.
+
+The second batch (end of file) was written after the guard and first run as a held-out check;
+its style rewrites include two the guard still rejects (a dropped "when" in "answered when X,
+the default" -> "answered by default (X)", and the synonym "counts as" for "is regarded as"):
+the test allows up to 10% such false rejections and lists them.
 """
 
 from __future__ import annotations
@@ -707,3 +712,558 @@ STYLE_ONLY: list[tuple[str, str, str]] = [
      "refresh tokens are valid for 90 days [1]. Tokens are stored in the vault, never in the "
      "repository [1]."),
 ]
+
+
+# --- second batch: drafts written later, cases first run as held-out checks ------------------
+# (kept here so they stay regression tests; the kinds were assigned by hand)
+_MORE = {'complexity': {'draft': 'A problem is regarded as inherently difficult if its solution requires '
+                   'significant resources, whatever the algorithm used [1]. The theory '
+                   'quantifies the resources needed to solve problems, such as time and '
+                   'storage [1].',
+          'sources': ['A problem is regarded as inherently difficult if its solution '
+                      'requires significant resources, whatever the algorithm used. The '
+                      'theory formalizes this intuition, by introducing mathematical models '
+                      'of computation to study these problems and quantifying the amount of '
+                      'resources needed to solve them, such as time and storage. Other '
+                      'complexity measures are also used, such as the amount of '
+                      'communication, the number of gates in a circuit and the number of '
+                      'processors.']},
+ 'conquest': {'draft': 'The Normans conquered England in 1066 [1]. William was crowned on '
+                 'Christmas Day [1]. The Domesday Book was completed in 1086 [2].',
+        'sources': ['In 1066 the Normans conquered England, and William was crowned on '
+                    'Christmas Day.',
+                    'The Domesday Book, a great survey, was completed in 1086 for King '
+                    'William.']},
+ 'discord_sync': {'draft': 'Slash commands sync globally, which can take up to an hour the first '
+                     'time [1]. Set `DISCORD_GUILD_IDS` to your server ids to sync them '
+                     'instantly to those servers [1]. Direct messages are answered when '
+                     '`DISCORD_ANSWER_DMS=true`, the default [1].',
+            'sources': ['# Using lorebot in Discord\n'
+                        '\n'
+                        '## Create the bot\n'
+                        '\n'
+                        '1. Open the Discord Developer Portal, create an application and add '
+                        'a Bot.\n'
+                        '2. Under "Privileged Gateway Intents" enable **Message Content** '
+                        '(needed to read mentions and\n'
+                        '   thread follow-ups).\n'
+                        '3. Copy the bot token into `.env` as `DISCORD_TOKEN`.\n'
+                        '4. Invite the bot with the OAuth2 URL generator: scopes `bot` and '
+                        '`applications.commands`,\n'
+                        '   permissions Send Messages, Create Public Threads, Send Messages '
+                        'in Threads, Read Message\n'
+                        '   History and Add Reactions.\n'
+                        '5. Run `lorebot serve`.\n'
+                        '\n'
+                        '## Asking questions\n'
+                        '\n'
+                        '- Mention the bot: `@lorebot where is the on-call schedule?` It '
+                        'answers in a thread.\n'
+                        '- `/ask question:...` works in any channel the bot can see.\n'
+                        '- Direct messages are answered when `DISCORD_ANSWER_DMS=true` (the '
+                        'default).\n'
+                        '\n'
+                        'Slash commands sync globally, which can take up to an hour the '
+                        'first time. Set\n'
+                        '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to '
+                        'those servers.\n'
+                        '\n'
+                        '## Feedback and admin commands\n'
+                        '\n'
+                        'React with 👍 or 👎 to vote on an answer. `/lore help` lists the '
+                        'admin commands; only\n'
+                        'people in `LOREBOT_ADMINS` (for example `discord:123456789`) or, '
+                        'when\n'
+                        '`TRUST_PLATFORM_ADMINS=true`, members with the Manage Server '
+                        'permission may run them.\n'
+                        '\n'
+                        '## Large servers\n'
+                        '\n'
+                        'For bots in many servers set `DISCORD_SHARDED=true` to use '
+                        'automatic sharding.\n']},
+ 'doctor': {'draft': 'Start with `lorebot doctor`: it checks the settings, the database and its '
+               'schema [1]. A source with 0 chunks was never ingested; run `lorebot ingest '
+               'NAME` [1]. A failed document never stops the others [1].',
+            'sources': ['# Troubleshooting\n'
+                  '\n'
+                  'Start with `lorebot doctor`: it checks the settings, the database and its '
+                  'schema, the\n'
+                  'embedding model, and which chat adapters have credentials.\n'
+                  '\n'
+                  '## lorebot answers "I don\'t know" to everything\n'
+                  '\n'
+                  '- Nothing is indexed yet: run `lorebot sources list`. A source with 0 '
+                  'chunks was never\n'
+                  '  ingested; run `lorebot ingest NAME`.\n'
+                  '- The channel is scoped to a collection that holds nothing: check `scope '
+                  'show` in that channel.\n'
+                  '- The question uses words the documents do not. Try the wording your docs '
+                  'use.\n'
+                  '\n'
+                  '## An ingest reports failed documents\n'
+                  '\n'
+                  'Run `lorebot sources show NAME`: the last errors list each document with '
+                  'its reason. Typical\n'
+                  'reasons and fixes:\n'
+                  '\n'
+                  '- "empty file": the file has no text; nothing to do.\n'
+                  '- "binary content ... in a file with a text extension": the file is not '
+                  'text; exclude it.\n'
+                  '- "file is N MB, above INGEST_MAX_FILE_MB": raise `INGEST_MAX_FILE_MB` or '
+                  'exclude the file.\n'
+                  '- "only secrets, nothing to index": the file held only credentials, which '
+                  'lorebot never indexes.\n'
+                  '- a PDF that "cannot be read": the PDF is damaged or encrypted; export it '
+                  'again.\n'
+                  '\n'
+                  'A failed document never stops the others, and its previously indexed '
+                  'version stays searchable.\n'
+                  '\n'
+                  '## "an ingest of this source is already running"\n'
+                  '\n'
+                  'Only one ingest per source runs at a time, across all lorebot processes '
+                  'sharing the database.\n'
+                  'Wait for the running one to finish. If a process was killed, the lock is '
+                  'released\n'
+                  'automatically when its database connection closes.\n'
+                  '\n'
+                  '## "the stored vectors were made by embedding model ..."\n'
+                  '\n'
+                  '`EMBEDDING_MODEL` changed since the documents were indexed. Run\n'
+                  '`lorebot ingest --all --reembed`, or set `EMBEDDING_MODEL` back to the '
+                  'old model.\n'
+                  '\n'
+                  '## An ingest was interrupted\n'
+                  '\n'
+                  'Nothing is lost: each document is written in its own transaction, so the '
+                  'index keeps serving\n'
+                  'the previous version of anything that was not finished. Run `lorebot '
+                  'ingest NAME` again; it\n'
+                  'continues where the last run stopped and skips everything unchanged.\n'
+                  '\n'
+                  '## The embedded database does not start\n'
+                  '\n'
+                  'Check that `LOREBOT_DATA_DIR` is writable and not on a network file '
+                  'system, and read the\n'
+                  'log file the error message names. To use your own PostgreSQL instead, set '
+                  '`DATABASE_URL`.\n']},
+ 'faq_style': {'draft': 'Votes and corrections may train an optional style model that changes how '
+                  'answers are phrased [1]. Nothing is sent to a third party unless you '
+                  'configure an external language model with `LLM_PROVIDER` [1].',
+         'sources': ['# Frequently asked questions\n'
+                     '\n'
+                     '## Does lorebot learn facts from our conversations?\n'
+                     '\n'
+                     'No. Facts come only from searching the indexed sources, and every '
+                     'answer cites them. Votes\n'
+                     'and corrections may train an optional style model that changes how '
+                     'answers are phrased, and\n'
+                     'a guard rejects any rewrite that adds a number, name, link or citation '
+                     'that is not in the\n'
+                     'sources.\n'
+                     '\n'
+                     '## Where is our data stored?\n'
+                     '\n'
+                     'In one PostgreSQL database: the embedded one inside '
+                     '`LOREBOT_DATA_DIR`, or yours when\n'
+                     '`DATABASE_URL` is set. Nothing is sent to a third party unless you '
+                     'configure an external\n'
+                     'language model with `LLM_PROVIDER`.\n'
+                     '\n'
+                     '## Are secrets in our docs safe?\n'
+                     '\n'
+                     'API keys, tokens, private keys, passwords in URLs, and by default '
+                     'e-mail addresses and phone\n'
+                     'numbers are redacted before anything is embedded or stored in the '
+                     'index.\n'
+                     '\n'
+                     '## How fresh are the answers?\n'
+                     '\n'
+                     'As fresh as the last ingest. Give a source a schedule (`--every 6h`) '
+                     'or run\n'
+                     '`lorebot ingest NAME` after big documentation changes. Re-ingesting '
+                     'only processes what\n'
+                     'changed, so frequent schedules are cheap.\n'
+                     '\n'
+                     '## Can different channels see different documents?\n'
+                     '\n'
+                     'Yes. Put sources into collections (`--collection`), then restrict a '
+                     'channel with the admin\n'
+                     'command `scope set #channel COLLECTION...`.\n'
+                     '\n'
+                     '## Which file types are supported?\n'
+                     '\n'
+                     'Markdown, plain text, reStructuredText, HTML, PDF, DOCX and source '
+                     'code files, plus web pages,\n'
+                     'git repositories and JSONL files.\n'
+                     '\n'
+                     '## How big can the knowledge base be?\n'
+                     '\n'
+                     'Hundreds of thousands of chunks work well on one PostgreSQL server '
+                     "with pgvector's HNSW index.\n"
+                     'The first ingest is bound by embedding speed; later ingests only embed '
+                     'what changed.\n']},
+ 'policy_data': {'draft': 'Test data must not be stored in Production [1]. Staging is reset '
+                    'nightly, and Staging backups are kept for 7 days [1]. Only hotfixes '
+                    'approved by the on-call lead can ship on Fridays [2]. Run the '
+                    'migrations before you restart the service [2].',
+           'sources': ['Production holds customer data; do not store test data there. '
+                       'Staging is reset nightly. Staging backups are kept for 7 days, '
+                       'Production backups for 30 days.',
+                       'Friday rule: only hotfixes approved by the on-call lead can ship; '
+                       'the finance partner approves budgets. Run the migrations before you '
+                       'restart the service, never after.']},
+ 'reviews': {'draft': "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, "
+                'and sessions last 12 hours [1]. Use `kubectl rollout undo deploy/api` to '
+                'roll back [2]. If the error rate is above 5%, page the SRE team [2].',
+             'sources': ["Reviews: Alice reviews Bob's pull requests; Carol reviews Alice's. The "
+                   'cache expires after 10 minutes, and sessions last 12 hours.',
+                   'Rollback: `kubectl rollout undo deploy/api` (see /docs/rollback.md). If '
+                   'the error rate is above 5%, page the SRE team; below 1% no action is '
+                   'needed.']}}
+DRAFTS.update(_MORE)
+FACT_CHANGES += [('policy_data',
+  'modality',
+  'Test data may be stored in Production [1]. Staging is reset nightly, and Staging backups are '
+  'kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays [2]. Run '
+  'the migrations before you restart the service [2].'),
+ ('policy_data',
+  'role',
+  'Test data must not be stored in Staging [1]. Staging is reset nightly, and Staging backups are '
+  'kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays [2]. Run '
+  'the migrations before you restart the service [2].'),
+ ('policy_data',
+  'role',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Production '
+  'backups are kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays '
+  '[2]. Run the migrations before you restart the service [2].'),
+ ('policy_data',
+  'number',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for a week [1]. Only hotfixes approved by the on-call lead can ship on Fridays [2]. '
+  'Run the migrations before you restart the service [2].'),
+ ('policy_data',
+  'scope',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days [1]. Hotfixes approved by the on-call lead can ship on Fridays [2]. Run the '
+  'migrations before you restart the service [2].'),
+ ('policy_data',
+  'role',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days [1]. Only hotfixes approved by the finance partner can ship on Fridays [2]. '
+  'Run the migrations before you restart the service [2].'),
+ ('policy_data',
+  'relation',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays [2]. '
+  'Run the migrations after you restart the service [2].'),
+ ('policy_data',
+  'relation',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays [2]. '
+  'Restart the service before you run the migrations [2].'),
+ ('policy_data',
+  'new word',
+  'Never store test data in Production [1]. Staging is reset weekly, and Staging backups are kept '
+  'for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays [2]. Run the '
+  'migrations before you restart the service [2].'),
+ ('policy_data',
+  'day',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Mondays [2]. '
+  'Run the migrations before you restart the service [2].'),
+ ('policy_data',
+  'scope',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days [1]. Only hotfixes approved by the on-call lead can ship on Fridays, and '
+  'any change needs a ticket [2]. Run the migrations before you restart the service [2].'),
+ ('policy_data',
+  'citation',
+  'Test data must not be stored in Production [1]. Staging is reset nightly, and Staging backups '
+  'are kept for 7 days. Only hotfixes approved by the on-call lead can ship on Fridays [2]. Run '
+  'the migrations before you restart the service [2].'),
+ ('reviews',
+  'role',
+  "Bob reviews Alice's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is above '
+  '5%, page the SRE team [2].'),
+ ('reviews',
+  'number',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 12 hours, and sessions last 10 "
+  'minutes [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is above '
+  '5%, page the SRE team [2].'),
+ ('reviews',
+  'command',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout restart deploy/api` to roll back [2]. If the error rate is '
+  'above 5%, page the SRE team [2].'),
+ ('reviews',
+  'file path',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/web` to roll back [2]. If the error rate is above '
+  '5%, page the SRE team [2].'),
+ ('reviews',
+  'relation',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is below '
+  '5%, page the SRE team [2].'),
+ ('reviews',
+  'condition',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. Unless the error rate is '
+  'above 5%, page the SRE team [2].'),
+ ('reviews',
+  'number',
+  "Alice reviews Bob's pull requests [1]. The cache expires after ten minutes, and sessions last "
+  'twelve days [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is '
+  'above 5%, page the SRE team [2].'),
+ ('reviews',
+  'role',
+  "Carol reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is above '
+  '5%, page the SRE team [2].'),
+ ('reviews',
+  'command flag',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/api --force` to roll back [2]. If the error rate is '
+  'above 5%, page the SRE team [2].'),
+ ('reviews',
+  'role',
+  "Bob's pull requests are reviewed by Carol [1]. The cache expires after 10 minutes, and sessions "
+  'last 12 hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is '
+  'above 5%, page the SRE team [2].'),
+ ('reviews',
+  'role',
+  "Alice's pull requests are reviewed by Bob [1]. The cache expires after 10 minutes, and sessions "
+  'last 12 hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is '
+  'above 5%, page the SRE team [2].'),
+ ('reviews',
+  'scope',
+  "Alice reviews Bob's pull requests [1]. The cache expires after 10 minutes, and sessions last 12 "
+  'hours [1]. Use `kubectl rollout undo deploy/api` to roll back [2]. If the error rate is above '
+  '5%, page the whole SRE team [2].'),
+ ('conquest',
+  'name',
+  'The Normans conquered England in 1066 [1]. William was crowned on Easter Day [1]. The Domesday '
+  'Book was completed in 1086 [2].'),
+ ('conquest',
+  'role',
+  'England conquered the Normans in 1066 [1]. William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed in 1086 [2].'),
+ ('conquest',
+  'number',
+  'The Normans conquered England in 1066 [1]. William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed in 1068 [2].'),
+ ('conquest',
+  'number',
+  'The Normans conquered England in 1066 [1]. William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed twenty years later [2].'),
+ ('conquest',
+  'citation',
+  'The Normans conquered England in 1066 [1]. King William was crowned on Christmas Day [2]. The '
+  'Domesday Book was completed in 1086 [1].'),
+ ('conquest',
+  'polarity',
+  'The Normans never conquered England in 1066 [1]. William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed in 1086 [2].'),
+ ('discord_sync',
+  'number',
+  'Slash commands sync globally, which can take up to a day the first time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to those servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('discord_sync',
+  'number',
+  'Slash commands sync globally, which can take up to two hours the first time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to those servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('discord_sync',
+  'relation',
+  'Slash commands sync globally, which can take at least an hour the first time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to those servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('discord_sync',
+  'scope',
+  'Slash commands sync globally, which can take up to an hour the first time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to all servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('discord_sync',
+  'role',
+  'Slash commands sync instantly, which can take up to an hour the first time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them globally to those servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('discord_sync',
+  'command',
+  'Slash commands sync globally, which can take up to an hour the first time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to those servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=false`, the default [1].'),
+ ('discord_sync',
+  'identifier',
+  'Slash commands sync globally, which can take up to an hour the first time [1]. Set '
+  '`DISCORD_TOKEN` to your server ids to sync them instantly to those servers [1]. Direct messages '
+  'are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('discord_sync',
+  'scope',
+  'Slash commands sync globally, which can take up to an hour every time [1]. Set '
+  '`DISCORD_GUILD_IDS` to your server ids to sync them instantly to those servers [1]. Direct '
+  'messages are answered when `DISCORD_ANSWER_DMS=true`, the default [1].'),
+ ('doctor',
+  'number',
+  'Start with `lorebot doctor`: it checks the settings, the database and its schema [1]. A source '
+  'with 1 chunk was never ingested; run `lorebot ingest NAME` [1]. A failed document never stops '
+  'the others [1].'),
+ ('doctor',
+  'new word',
+  'Start with `lorebot doctor`: it repairs the settings, the database and its schema [1]. A source '
+  'with 0 chunks was never ingested; run `lorebot ingest NAME` [1]. A failed document never stops '
+  'the others [1].'),
+ ('doctor',
+  'command',
+  'Start with `lorebot doctor`: it checks the settings, the database and its schema [1]. A source '
+  'with 0 chunks was never ingested; run `lorebot ingest --all` [1]. A failed document never stops '
+  'the others [1].'),
+ ('doctor',
+  'scope',
+  'Start with `lorebot doctor`: it checks the settings, the database and its schema [1]. A source '
+  'with 0 chunks was never ingested; run `lorebot ingest NAME` [1]. A failed document always stops '
+  'the others [1].'),
+ ('doctor',
+  'polarity',
+  'Start with `lorebot doctor`: it checks the settings, the database and its schema [1]. A source '
+  'with 0 chunks was ingested; run `lorebot ingest NAME` [1]. A failed document never stops the '
+  'others [1].'),
+ ('doctor',
+  'role',
+  'Finish with `lorebot doctor`: it checks the settings, the database and its schema [1]. A source '
+  'with 0 chunks was never ingested; run `lorebot ingest NAME` [1]. A failed document never stops '
+  'the others [1].'),
+ ('faq_style',
+  'modality',
+  'Votes and corrections must train an optional style model that changes how answers are phrased '
+  '[1]. Nothing is sent to a third party unless you configure an external language model with '
+  '`LLM_PROVIDER` [1].'),
+ ('faq_style',
+  'condition',
+  'Votes and corrections may train an optional style model that changes how answers are phrased '
+  '[1]. Nothing is sent to a third party if you configure an external language model with '
+  '`LLM_PROVIDER` [1].'),
+ ('faq_style',
+  'new word',
+  'Votes and corrections may train an optional style model that changes which facts answers '
+  'contain [1]. Nothing is sent to a third party unless you configure an external language model '
+  'with `LLM_PROVIDER` [1].'),
+ ('faq_style',
+  'modality',
+  'Votes and corrections may train a required style model that changes how answers are phrased '
+  '[1]. Nothing is sent to a third party unless you configure an external language model with '
+  '`LLM_PROVIDER` [1].'),
+ ('faq_style',
+  'scope',
+  'Votes may train an optional style model that changes how answers are phrased [1]. Everything is '
+  'sent to a third party unless you configure an external language model with `LLM_PROVIDER` [1].'),
+ ('complexity',
+  'new word',
+  'A problem is regarded as inherently easy if its solution requires significant resources, '
+  'whatever the algorithm used [1]. The theory quantifies the resources needed to solve problems, '
+  'such as time and storage [1].'),
+ ('complexity',
+  'scope',
+  'A problem is regarded as inherently difficult if its solution requires few resources, whatever '
+  'the algorithm used [1]. The theory quantifies the resources needed to solve problems, such as '
+  'time and storage [1].'),
+ ('complexity',
+  'role',
+  'A problem is regarded as inherently difficult if its solution requires significant resources, '
+  'whatever the algorithm used [1]. The theory quantifies the resources needed to solve problems, '
+  'such as communication and processors [1].'),
+ ('complexity',
+  'condition',
+  'A problem is regarded as inherently difficult unless its solution requires significant '
+  'resources, whatever the algorithm used [1]. The theory quantifies the resources needed to solve '
+  'problems, such as time and storage [1].'),
+ ('complexity',
+  'scope',
+  'A problem is regarded as inherently difficult if its solution requires significant resources, '
+  'for the best algorithm used [1]. The theory quantifies the resources needed to solve problems, '
+  'such as time and storage [1].')]
+STYLE_ONLY += [('policy_data',
+  'held-out style',
+  '- Never store test data in Production [1].\n'
+  '- Staging is reset nightly; Staging backups are kept for 7 days [1].\n'
+  '- Fridays: only hotfixes approved by the on-call lead can ship [2].\n'
+  '- Run the migrations before you restart the service [2].'),
+ ('policy_data',
+  'held-out style',
+  '**Summary:** test data must not be stored in Production [1].\n'
+  '\n'
+  'Also note: Staging is reset nightly, and Staging backups are kept for 7 days [1]. Only hotfixes '
+  'approved by the on-call lead can ship on Fridays [2]. Before you restart the service, run the '
+  'migrations [2].'),
+ ('reviews',
+  'held-out style',
+  "Bob's pull requests are reviewed by Alice [1]. The cache expires after 10 minutes, and sessions "
+  'last 12 hours [1]. To roll back, use `kubectl rollout undo deploy/api` [2]. Page the SRE team '
+  'if the error rate is above 5% [2].'),
+ ('reviews',
+  'held-out style',
+  "1. Alice reviews Bob's pull requests [1].\n"
+  '2. The cache expires after ten minutes; sessions last twelve hours [1].\n'
+  '3. Roll back with `kubectl rollout undo deploy/api` [2].\n'
+  '4. Error rate above 5%? Page the SRE team [2].'),
+ ('conquest',
+  'held-out style',
+  'In 1066, the Normans conquered England [1], and William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed in 1086 [2].'),
+ ('conquest',
+  'held-out style',
+  'England was conquered by the Normans in 1066 [1]. William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed in 1086 [2].'),
+ ('conquest',
+  'held-out style',
+  'Hello! The Normans conquered England in 1066 and William was crowned on Christmas Day [1]. The '
+  'Domesday Book was completed in 1086 [2].'),
+ ('discord_sync',
+  'held-out style',
+  '**Syncing slash commands**\n'
+  '\n'
+  '- Globally: can take up to an hour the first time [1].\n'
+  '- Instantly: set `DISCORD_GUILD_IDS` to your server ids [1].\n'
+  '\n'
+  'Direct messages are answered when `DISCORD_ANSWER_DMS=true` (the default) [1].'),
+ ('discord_sync',
+  'held-out style',
+  'Heads up: global slash command sync can take up to an hour the first time [1]. To sync them '
+  'instantly to your servers, set `DISCORD_GUILD_IDS` to your server ids [1]. DMs are answered by '
+  'default (`DISCORD_ANSWER_DMS=true`) [1].'),
+ ('doctor',
+  'held-out style',
+  'First, run `lorebot doctor`, which checks the settings, the database and its schema [1]. If a '
+  'source has 0 chunks, it was never ingested: run `lorebot ingest NAME` [1]. Good to know: a '
+  'failed document never stops the others [1].'),
+ ('doctor',
+  'held-out style',
+  '1. Start with `lorebot doctor` (it checks the settings, the database and its schema) [1].\n'
+  '2. A source with 0 chunks was never ingested, so run `lorebot ingest NAME` [1].\n'
+  '\n'
+  'Note: a failed document never stops the others [1].'),
+ ('faq_style',
+  'held-out style',
+  'An optional style model, trained by votes and corrections, may change how answers are phrased '
+  '[1]. Unless you configure an external language model with `LLM_PROVIDER`, nothing is sent to a '
+  'third party [1].'),
+ ('faq_style',
+  'held-out style',
+  '**Short answer:** nothing is sent to a third party unless you configure an external language '
+  'model with `LLM_PROVIDER` [1].\n'
+  '\n'
+  'Votes and corrections may train an optional style model that changes how answers are phrased '
+  '[1].'),
+ ('complexity',
+  'held-out style',
+  'In short, a problem is inherently difficult if its solution requires significant resources, '
+  'whatever the algorithm used [1]. The theory quantifies the resources needed to solve problems '
+  '(such as time and storage) [1].'),
+ ('complexity',
+  'held-out style',
+  '- A problem counts as inherently difficult if its solution requires significant resources, '
+  'whatever the algorithm used [1].\n'
+  '- The theory quantifies the resources needed to solve problems, e.g. time and storage [1].')]
