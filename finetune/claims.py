@@ -173,11 +173,15 @@ def context(toks: list[Tok], i: int, flip: bool = False) -> set[str]:
 
 
 def _num_value(text: str) -> str:
-    t = text.lower().lstrip("v").replace(",", "") if re.fullmatch(r"v?\d{1,3}(?:,\d{3})+", text,
-                                                                  re.I) else text.lower().lstrip("v")
+    """One spelling per value: "v2.4" -> "2.4", "1,000" -> "1000", "08" -> "8", "3.0" -> "3"."""
+    t = text.lower().lstrip("v")
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", t):
+        t = t.replace(",", "")
     if re.fullmatch(r"\d+\.0+", t):
         t = t.split(".")[0]
-    return t.lstrip("0") or "0" if re.fullmatch(r"\d+", t) else t
+    if re.fullmatch(r"\d+", t):
+        t = t.lstrip("0") or "0"
+    return t
 
 
 def _fmt(value: float) -> str:

@@ -18,7 +18,6 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from finetune import guard_lexicon as lx
@@ -93,7 +92,7 @@ def check(rewrite: str, *, draft: str, sources: Iterable[str] = ()) -> Verdict:
         return _reject(Reason("citation", "drops citation " + ", ".join(f"[{n}]" for n in dropped)))
     if invented := sorted(r_markers - d_markers, key=int):
         return _reject(Reason("citation", "invents citation " + ", ".join(f"[{n}]" for n in invented)))
-    ctx = _Context(d_claims, dtext, folded_sources, names)
+    ctx = _Context(d_claims, dtext, folded_sources)
     previous: Claim | None = None
     for claim in r_claims:
         try:
@@ -118,10 +117,10 @@ _STYLE = lx.STYLE | {stem(w) for w in lx.STYLE}
 
 
 class _Context:
-    def __init__(self, d_claims: list[Claim], dtext: str, sources: list[str],
-                 names: AbstractSet[str]) -> None:
+    """The draft's claims and what its sources allow, shared by the checks of every claim."""
+
+    def __init__(self, d_claims: list[Claim], dtext: str, sources: list[str]) -> None:
         self.d = d_claims
-        self.names = names
         self.allowed = vocabulary(dtext).union(_STYLE, *(vocabulary(s) for s in sources))
         self.sources = sources
         self.source_vocab = [vocabulary(s) for s in sources]
