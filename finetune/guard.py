@@ -175,8 +175,11 @@ class _Context:
         cited = self._cited_text(claim)
         if claim.heading and not claim.markers and not claim.facts:
             # A label ("## Requirements", "**Who may run admin commands**") states no claim of its
-            # own; it may only use words of the draft and its sources.
-            if found := self._vocab(claim):
+            # own: it may use words of the draft and its sources, and no cue the draft lacks
+            # ("## Never deploy on Fridays" adds a negation).
+            group = self.align(claim)
+            added = [r for r in self._operators(claim, group) if r.detail.startswith("adds")]
+            if found := [*self._vocab(claim), *added]:
                 raise _Rejected(found)
             return []
         group = self.align(claim)

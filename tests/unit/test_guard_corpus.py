@@ -115,3 +115,13 @@ def test_citation_markers_merge_only_with_their_sentences() -> None:
     assert not moved.ok and moved.kind == "citation"
     lost = check("Deploys run on Mondays [1] [2].\n\nRollbacks need the on-call lead.", draft=draft)
     assert not lost.ok and lost.kind == "citation"
+
+
+def test_a_heading_is_a_label_unless_it_states_something() -> None:
+    draft = "Deploys run on Mondays [1]. Hotfixes need the on-call lead [2]."
+    body = "\n\n- Deploys run on Mondays [1].\n- Hotfixes need the on-call lead [2]."
+    assert check("## Deploys" + body, draft=draft).ok
+    negated = check("## Never deploy" + body, draft=draft)
+    assert not negated.ok and negated.kind == "polarity"
+    dated = check("## Deploys on Fridays" + body, draft=draft)
+    assert not dated.ok and dated.kind == "day"
