@@ -154,21 +154,30 @@ def _bound(toks: list[Tok], i: int) -> str | None:
     return None
 
 
-def context(toks: list[Tok], i: int, flip: bool = False) -> set[str]:
-    """Direction-tagged neighbours binding token i to its role: the nearest word on each side.
-
-    ``flip`` swaps directions, so "A reviews B" and "B is reviewed by A" bind A the same way.
-    """
-    left, right = ("<", ">") if not flip else (">", "<")
+def context(toks: list[Tok], i: int) -> set[str]:
+    """Direction-tagged neighbours binding token i to its role, within its clause: the nearest
+    word on the left, the nearest preposition on the left ("from", "after") and the nearest
+    word on the right. "after 24 hours" and "after 48 hours" share "<after"; "expire" tells
+    them apart."""
     out: set[str] = set()
-    for rng, tag in ((range(i - 1, -1, -1), left), (range(i + 1, len(toks)), right)):
-        for j in rng:
-            t = toks[j]
-            if t.cls == "punct" and t.key in _CLAUSE:
-                break
-            if t.cls in ("content", "name", "prep") and t.key != "by":
-                out.add(tag + t.key)
-                break
+    prep = False
+    for j in range(i - 1, -1, -1):
+        t = toks[j]
+        if (t.cls == "punct" and t.key in _CLAUSE) or t.cls == "fact":
+            break  # never reach over another fact: "in 1066 and William" binds William to nothing
+        if t.cls == "prep" and t.key != "by" and not prep:
+            out.add("<" + t.key)
+            prep = True
+        elif t.cls in ("content", "name"):
+            out.add("<" + t.key)
+            break
+    for j in range(i + 1, len(toks)):
+        t = toks[j]
+        if (t.cls == "punct" and t.key in _CLAUSE) or t.cls == "fact":
+            break
+        if t.cls in ("content", "name", "prep") and t.key != "by":
+            out.add(">" + t.key)
+            break
     return out
 
 

@@ -236,10 +236,12 @@ class _Context:
             for key, ctx in _anchors(d).items():
                 d_anchor.setdefault(key, set()).update(ctx)
         for key, ctx in r_anchor.items():
-            if key not in d_anchor or not ctx or not d_anchor[key] or ctx & d_anchor[key]:
+            if key not in d_anchor or not ctx:
                 continue
+            own = len(ctx & d_anchor[key])
             for other, octx in d_anchor.items():
-                if other != key and other in r_anchor and ctx & octx:
+                # Bound more closely to another fact's place in the draft than to its own.
+                if other != key and other in r_anchor and len(ctx & octx) > own:
                     out.append(Reason(_anchor_kind(claim, key),
                                       f"'{_surface(claim, key)}' and '{_surface(claim, other)}' "
                                       "swapped places", claim.raw))
@@ -382,7 +384,8 @@ def _has_fact(f: Tok, g_facts: list[Tok], g_text: str) -> bool:
         value, _, unit = f.key.partition("|")
         for g in g_facts:
             gv, _, gu = g.key.partition("|")
-            if g.cat in ("number", "version") and gv == value and (gu == unit or not unit or not gu):
+            # The rewrite may drop a unit ("30" for "30 days"), never add or change one.
+            if g.cat in ("number", "version") and gv == value and (gu == unit or not unit):
                 return True
         return False
     if any(g.key == f.key for g in g_facts):

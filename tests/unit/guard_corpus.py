@@ -1267,3 +1267,24 @@ STYLE_ONLY += [('policy_data',
   '- A problem counts as inherently difficult if its solution requires significant resources, '
   'whatever the algorithm used [1].\n'
   '- The theory quantifies the resources needed to solve problems, e.g. time and storage [1].')]
+
+# --- third batch: numbers of one unit bound to different subjects ---------------------------
+DRAFTS["capacity"] = {
+    "draft": "Keep 3 replicas and 5 workers [1]. Access tokens expire after 24 hours and refresh "
+             "tokens expire after 48 hours [1].",
+    "sources": ["Capacity: keep 3 replicas and 5 workers per region. Access tokens expire after 24 "
+                "hours and refresh tokens expire after 48 hours."]}
+FACT_CHANGES += [
+    ("capacity", "number", "Keep 5 replicas and 3 workers [1]. Access tokens expire after 24 hours "
+     "and refresh tokens expire after 48 hours [1]."),
+    ("capacity", "number", "Keep 3 replicas and 5 workers [1]. Access tokens expire after 48 hours "
+     "and refresh tokens expire after 24 hours [1]."),
+    ("capacity", "number", "Keep 3 replicas and 5 workers [1]. Access tokens expire after 24 hours "
+     "and refresh tokens expire after 48 minutes [1]."),
+]
+STYLE_ONLY += [
+    ("capacity", "reorder within a sentence", "Keep 3 replicas and 5 workers [1]. Refresh tokens "
+     "expire after 48 hours and access tokens expire after 24 hours [1]."),
+    ("capacity", "bullets + ellipsis", "- Keep 3 replicas and 5 workers [1].\n- Access tokens expire "
+     "after 24 hours; refresh tokens after 48 hours [1]."),
+]
