@@ -27,6 +27,7 @@ _add("polarity", "NOT", "not n't never no none nothing nobody nowhere neither no
 _add("scope", "ONLY", "only solely exclusively just")
 _add("scope", "ALL", "all every each always everything everyone everybody entire whole")
 _add("scope", "ANY", "any anything anyone anybody whatever whichever")
+_add("scope", "OR", "or either and/or")  # "Alice or Bob" is not "Alice and Bob"
 _add("scope", "SOME", "some sometimes several few many most certain part partly usually often "
      "occasionally")
 _add("modality", "MUST", "must required require requires requiring mandatory need needs needed "
@@ -55,9 +56,9 @@ _add("polarity", "NOT", "don't doesn't didn't isn't aren't wasn't weren't won't 
 STOP = _words("""
 a an the this that these those there their theirs it its it's they them we us our ours you your
 yours i me my he she him her his hers is are was were be been being am do does did done doing
-have has had having will would to of in on at by for from with as and or but so than too very
+have has had having will would to of in on at by for from with as and but so than too very
 into onto out up down off about against between through during per via what which who whom whose
-where why how whatever also both either one's s t re ve ll d m o y let lets let's get gets got
+where why how whatever also both one's s t re ve ll d m o y let lets let's get gets got
 such same other another own again further once here there's what's that's who's e.g i.e etc vs cf
 """)
 

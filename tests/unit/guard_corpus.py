@@ -1288,3 +1288,17 @@ STYLE_ONLY += [
     ("capacity", "bullets + ellipsis", "- Keep 3 replicas and 5 workers [1].\n- Access tokens expire "
      "after 24 hours; refresh tokens after 48 hours [1]."),
 ]
+
+DRAFTS["escalation"] = {
+    "draft": "If a deploy fails, ask Alice or Bob in the infra channel [1]. Raise the limit or exclude "
+             "the file [1].",
+    "sources": ["Escalation: if a deploy fails, ask Alice or Bob in the infra channel. For oversized "
+                "files, raise the limit or exclude the file."]}
+FACT_CHANGES += [
+    ("escalation", "scope", "If a deploy fails, ask Alice and Bob in the infra channel [1]. Raise "
+     "the limit or exclude the file [1]."),
+]
+STYLE_ONLY += [
+    ("escalation", "question form + bullets", "- Deploy failed? Ask Alice or Bob in the infra "
+     "channel [1].\n- Raise the limit, or exclude the file [1]."),
+]
