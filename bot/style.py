@@ -67,10 +67,11 @@ def rollback(*, db: Database) -> str:
     return api.rollback(db=db)
 
 
-def count_rejection(reason: str) -> None:
-    """Count a guard rejection in the Prometheus registry that ``/metrics`` serves."""
+def count_rejection(reason: str, kind: str | None = None) -> None:
+    """Count a guard rejection in the Prometheus registry that ``/metrics`` serves, labelled by
+    the guard's kind of change (a small fixed set), else by the reason's first words."""
     try:
-        metrics.STYLE_REJECTIONS.labels(reason=rejection_label(reason)).inc()
+        metrics.STYLE_REJECTIONS.labels(reason=kind or rejection_label(reason)).inc()
     except Exception:  # metrics must never break an answer
         log.debug("style rejection not counted", exc_info=True)
 
@@ -81,5 +82,5 @@ def apply_style(*, settings: Settings, db: Database, draft: str, question: str,
     result = RUNTIME.apply(enabled=settings.style_model_enabled, db=db, draft=draft,
                            question=question, passages=passages, channel=channel)
     if result.rejected:
-        count_rejection(result.rejected)
+        count_rejection(result.rejected, result.kind)
     return result

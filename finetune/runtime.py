@@ -37,7 +37,8 @@ Lookup = Callable[[Database, "str | None"], "tuple[str, Path] | None"]
 class StyleResult:
     text: str
     version: str | None  # None when no style model is active
-    rejected: str | None  # why the draft was sent instead of the rewrite
+    rejected: str | None  # why the draft was sent instead of the rewrite ("kind: what changed")
+    kind: str | None = None  # the guard's kind of change (finetune.guard.KINDS), None otherwise
 
 
 def _default_loader(path: Path) -> RewriterLike:
@@ -127,14 +128,17 @@ class StyleRuntime:
             return self._reject(draft, version, f"model failed: {type(exc).__name__}")
         verdict = guard.check(text, draft=draft, sources=passages)
         if not verdict.ok:
-            return self._reject(draft, version, verdict.reason or "rejected")
+            return self._reject(draft, version, verdict.reason or "rejected", verdict.kind,
+                                [str(r) for r in verdict.reasons])
         return StyleResult(text, version, None)
 
-    def _reject(self, draft: str, version: str, reason: str) -> StyleResult:
+    def _reject(self, draft: str, version: str, reason: str, kind: str | None = None,
+                reasons: list[str] | None = None) -> StyleResult:
         self.rejections += 1
-        log.info("style rewrite rejected, draft sent", extra={"style_version": version,
-                                                              "reason": reason})
-        return StyleResult(draft, version, reason)
+        log.info("style rewrite rejected, draft sent",
+                 extra={"style_version": version, "reason": reason, "kind": kind,
+                        "reasons": reasons or [reason]})
+        return StyleResult(draft, version, reason, kind)
 
 
 RUNTIME = StyleRuntime()

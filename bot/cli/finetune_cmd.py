@@ -79,10 +79,12 @@ def train(
 def status() -> None:
     """The active style model and how much new feedback has come in since the last training."""
     from bot import style as api
+    from bot.style_report import rejection_summary
 
     db = _db()
     try:
         typer.echo(api.status(settings=settings(), db=db))
+        typer.echo(rejection_summary(db=db))
     finally:
         db.dispose()
 

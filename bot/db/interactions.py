@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Interaction
@@ -126,3 +127,19 @@ def popular_questions(
         .limit(limit)
     )
     return [row[0].strip() for row in session.execute(stmt)]
+
+
+def style_rejections(*, session: Session, since: datetime, latest: int = 3
+                     ) -> tuple[dict[str, int], list[str]]:
+    """Rejected style rewrites since ``since``: counts by kind (the reason's text up to its first
+    colon, e.g. "number", "role") and the newest ``latest`` reasons in full."""
+    kind = func.split_part(Interaction.style_rejected, ":", 1)
+    rows = session.execute(
+        select(kind, func.count()).where(Interaction.style_rejected.is_not(None),
+                                         Interaction.created_at >= since)
+        .group_by(kind).order_by(func.count().desc(), kind)).all()
+    newest = session.scalars(
+        select(Interaction.style_rejected).where(Interaction.style_rejected.is_not(None),
+                                                 Interaction.created_at >= since)
+        .order_by(Interaction.created_at.desc()).limit(latest)).all()
+    return {k: n for k, n in rows}, [r for r in newest if r]

@@ -219,7 +219,9 @@ def test_runtime_uses_a_passing_rewrite_and_rejects_a_failing_one(settings, data
     api.activate(db=database, version="v-bad")
     res = runtime.apply(**kwargs)
     assert res.text == draft and res.version == "v-bad"
-    assert res.rejected is not None and res.rejected.startswith("adds a")
+    # "Call Bob at 555." restates nothing in the draft: the reason names that kind of change.
+    assert res.rejected is not None and res.rejected.startswith("unsupported: ")
+    assert res.kind == "unsupported"
     assert runtime.rejections == 1
 
     assert "v-good is active again" in api.rollback(db=database)

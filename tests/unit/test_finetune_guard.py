@@ -29,32 +29,30 @@ def test_faithful_reformatting_is_accepted(rewrite: str) -> None:
     assert verdict.ok, verdict.reason
 
 
-@pytest.mark.parametrize(("rewrite", "reason"), [
+@pytest.mark.parametrize(("rewrite", "kind", "fact"), [
     ("Deploys run with make deploy from the ops repository [1], on port 9090. Ask Alice [2].",
-     "adds a number not in the draft or its sources: 9090"),
-    ("Deploys run with make deploy from the ops repository [1].", "drops citation [2]"),
+     "number", "9090"),
+    ("Deploys run with make deploy from the ops repository [1].", "citation", "drops citation [2]"),
     ("Deploys run with make deploy [1]. Ask Alice [2]. It takes minutes [3].",
-     "invents citation [3]"),
-    ("Deploys run with make deploy [1]. If it fails, ask Alice or Bob [2].",
-     "adds a name not in the draft or its sources: Bob"),
+     "citation", "invents citation [3]"),
+    ("Deploys run with make deploy [1]. If it fails, ask Alice or Bob [2].", "name", "Bob"),
     ("Deploys run with make deploy [1], see https://evil.example.org/x. Ask Alice [2].",
-     "adds a URL not in the draft or its sources: https://evil.example.org/x"),
+     "URL", "https://evil.example.org/x"),
     ("Deploys run with make deploy [1]. Ask Alice at alice@corp.example [2].",
-     "adds an e-mail not in the draft or its sources: alice@corp.example"),
-    ("Deploys run with `deploy_all` [1]. Ask Alice [2].",
-     "adds a code identifier not in the draft or its sources: deploy_all"),
-    ("Deploys run with make deploy via kubeCtl [1]. Ask Alice [2].",
-     "adds a code identifier not in the draft or its sources: kubeCtl"),
-    ("Deploys run with ops.deploy.run [1]. Ask Alice [2].",
-     "adds a code identifier not in the draft or its sources: ops.deploy.run"),
-    ("Deploys run with make deploy [1]. Ask Alice [2]. Use `--force` if stuck.",
-     "adds a code identifier not in the draft or its sources: --force"),
-    ("", "empty rewrite"),
+     "e-mail", "alice@corp.example"),
+    ("Deploys run with `deploy_all` [1]. Ask Alice [2].", "identifier", "deploy_all"),
+    ("Deploys run with make deploy via kubeCtl [1]. Ask Alice [2].", "identifier", "kubeCtl"),
+    ("Deploys run with ops.deploy.run [1]. Ask Alice [2].", "identifier", "ops.deploy.run"),
+    ("Deploys run with make deploy [1]. Ask Alice [2]. Use `--force` when a deploy fails.",
+     "command flag", "--force"),
+    ("", "empty", "empty"),
 ])
-def test_rewrites_that_add_or_drop_facts_are_rejected(rewrite: str, reason: str) -> None:
+def test_rewrites_that_add_or_drop_facts_are_rejected(rewrite: str, kind: str, fact: str) -> None:
     verdict = check(rewrite, draft=DRAFT, sources=SOURCES)
-    assert not verdict.ok
-    assert verdict.reason == reason
+    assert not verdict.ok and verdict.reason == str(verdict.reasons[0])
+    named = [r for r in verdict.reasons if r.kind == kind]
+    assert named, verdict.reasons
+    assert str(named[0]).startswith(kind + ": ") and fact in str(named[0])
 
 
 def test_sentence_initial_capitals_are_not_names_but_mid_sentence_ones_are() -> None:
@@ -82,4 +80,4 @@ def test_evaluate_uses_the_draft_when_the_guard_rejects() -> None:
     bad = evaluate([ex], lambda e: "Use the form at 9am [1]. Thanks!")
     assert bad["model"]["guard_pass_rate"] == 0.0
     assert bad["effective"]["rouge_l"] == bad["baseline"]["rouge_l"]
-    assert bad["model"]["guard_rejections"] == {"adds a number not in the draft or its sources": 1}
+    assert bad["model"]["guard_rejections"] == {"time": 1}

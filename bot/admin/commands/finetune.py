@@ -38,7 +38,9 @@ def _train(ctx: CommandContext, args: argparse.Namespace) -> str:
 
 
 def _status(ctx: CommandContext, args: argparse.Namespace) -> str:
-    return str(_api().status(settings=ctx.settings, db=ctx.db))
+    from bot.style_report import rejection_summary
+
+    return f"{_api().status(settings=ctx.settings, db=ctx.db)}\n{rejection_summary(db=ctx.db)}"
 
 
 def _list(ctx: CommandContext, args: argparse.Namespace) -> str:
