@@ -50,6 +50,19 @@ def _reference() -> str:
     return uuid.uuid4().hex[:8]
 
 
+async def _within_limits(reply: Reply, say: Callable[[str], Awaitable[None]]) -> bool:
+    """Carry out the core's rate-limit word on ``reply``: a refusal is said (never a silent
+    drop) and False returned; a queued answer says its place in the queue and waits its turn."""
+    if reply.kind == "limited":
+        await say(reply.message or LIMITED)
+        return False
+    if reply.wait_s > 0:
+        if reply.message:
+            await say(reply.message)
+        await asyncio.sleep(reply.wait_s)
+    return True
+
+
 async def send_answer(answer: Answer, send: Send, *, core: Core, title: str | None = None,
                       draft: discord.Message | None = None, share: bool = False,
                       ) -> discord.Message | None:
@@ -269,15 +282,11 @@ class LoreCog(commands.Cog):
         reply = await asyncio.to_thread(self.core.on_message, incoming)
         if reply is None:
             return
-        if reply.kind == "limited":
-            await message.reply(reply.message or LIMITED, mention_author=False,
-                                allowed_mentions=SAFE_MENTIONS)
+        async def say(text: str) -> None:
+            await message.reply(text, mention_author=False, allowed_mentions=SAFE_MENTIONS)
+
+        if not await _within_limits(reply, say):
             return
-        if reply.wait_s > 0:  # queued by the channel's limit: say so, then answer in turn
-            if reply.message:
-                await message.reply(reply.message, mention_author=False,
-                                    allowed_mentions=SAFE_MENTIONS)
-            await asyncio.sleep(reply.wait_s)
         if reply.kind == "usage":
             await message.reply("Ask me a question after the mention, e.g. "
                                 f"{me.mention if me else '@lorebot'} how do I deploy?")
@@ -357,13 +366,11 @@ class LoreCog(commands.Cog):
 
     async def _reply_in_thread(self, thread: discord.Thread, reply: Reply,
                                incoming: IncomingMessage) -> None:
-        if reply.kind == "limited":
-            await thread.send(reply.message or LIMITED, allowed_mentions=SAFE_MENTIONS)
+        async def say(text: str) -> None:
+            await thread.send(text, allowed_mentions=SAFE_MENTIONS)
+
+        if not await _within_limits(reply, say):
             return
-        if reply.wait_s > 0:
-            if reply.message:
-                await thread.send(reply.message, allowed_mentions=SAFE_MENTIONS)
-            await asyncio.sleep(reply.wait_s)
         if reply.kind != "answer":
             return
         async with thread.typing():
