@@ -60,3 +60,32 @@ def test_old_rows_are_pruned(database):
     with database.session() as s:
         assert s.execute(select(func.count()).select_from(QuestionRateEvent)).scalar_one() == 2
         assert rate_db.prune(session=s, before=rate_db.now(session=s) + 1) == 2
+
+
+def _mention(n: int, user: str = "U1", channel: str = "C1"):
+    from bot.types import Actor, ChannelRef, IncomingMessage
+
+    return IncomingMessage(platform="slack", channel=ChannelRef(platform="slack", id=channel),
+                           user=Actor(platform="slack", user_id=user), text=f"question {n}?",
+                           message_id=f"{n}.000", mentioned=True, mention_event=True,
+                           event_id=f"Ev{user}{channel}{n}")
+
+
+def test_the_core_refuses_or_queues_mentions_with_a_message(database, settings):
+    """The same limits on every surface: on_message returns what to say, never nothing."""
+    from bot.core import LoreBot
+
+    s = settings.model_copy(update={"user_questions_per_minute": 1})
+    core = LoreBot(settings=s, db=database)
+    first = core.on_message(_mention(1))
+    assert first is not None and first.kind == "answer" and first.wait_s == 0
+    second = core.on_message(_mention(2))
+    assert second is not None and second.kind == "limited"
+    assert second.message and "try again" in second.message.lower()
+
+    s = settings.model_copy(update={"channel_questions_per_minute": 1})
+    core = LoreBot(settings=s, db=database)
+    assert core.on_message(_mention(1, user="U2", channel="C2")).wait_s == 0
+    queued = core.on_message(_mention(2, user="U3", channel="C2"))
+    assert queued is not None and queued.kind == "answer" and queued.wait_s > 0
+    assert queued.message and "queue" in queued.message.lower()
