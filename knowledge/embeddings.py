@@ -9,7 +9,6 @@ it through :class:`LoreEmbedding`, passed explicitly (never via the global ``Set
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import logging
@@ -311,13 +310,26 @@ class Embedder:
         return await asyncio.to_thread(self.embed, texts)
 
 
-@functools.lru_cache(maxsize=4)
+_SHARED: dict[tuple[Any, ...], Embedder] = {}
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 4
+
+
 def shared_embedder(model: str, batch_size: int, max_tokens: int, precision: str,
                     runtime: str = "auto", choice_cache: str | None = None) -> Embedder:
     """One embedder per model configuration in a process (loading costs seconds; the ``auto``
-    measurement is paid once per process, and once per machine with ``choice_cache``)."""
-    return Embedder(model, batch_size=batch_size, max_tokens=max_tokens, precision=precision,
-                    runtime=runtime, choice_cache=choice_cache)
+    measurement is paid once per process, and once per machine with ``choice_cache``, which
+    is not part of the key: where the choice is cached does not change the vectors)."""
+    key = (model, batch_size, max_tokens, precision, runtime)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            found = Embedder(model, batch_size=batch_size, max_tokens=max_tokens,
+                             precision=precision, runtime=runtime, choice_cache=choice_cache)
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.pop(next(iter(_SHARED)))
+            _SHARED[key] = found
+        return found
 
 
 def embedder_from_settings(settings: Any) -> Embedder:

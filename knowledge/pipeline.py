@@ -31,7 +31,7 @@ from sqlalchemy import text
 from bot.db import sources as sources_db
 from knowledge.chunking import CHUNKER_VERSION, chunk_document, counter_for
 from knowledge.embeddings import text_hash
-from knowledge.store import cache, meta, terms, writer
+from knowledge.store import cache, meta, terms, vector_facts, writer
 from knowledge.store.vector_store import LoreVectorStore, chunk_node
 from knowledge.types import Chunk, Document, DocumentError
 
@@ -178,6 +178,8 @@ def ingest_source(
                     f"EMBEDDING_MODEL is {embedder.name!r}; run `{meta.REEMBED_HINT}` to re-embed "
                     f"every chunk, or set EMBEDDING_MODEL={recorded[0]} again"
                 )
+            if not reembed:  # same model, but bf16 vectors must not join fp32 ones (or back)
+                vector_facts.check_vectors(session=session, embedder=embedder, writing=True)
             sources_db.close_stale_runs(session=session, source_id=source_id)
             run_id = sources_db.start_run(session=session, source_id=source_id, trigger=trigger).id
         result = IngestResult(run_id=run_id, source=name, status="running")
@@ -229,6 +231,7 @@ def _record_if_sole_source(db: Database, embedder: Embedder, source_id: int) -> 
         ).scalar()
         if not others:
             meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
+            vector_facts.record_vectors(session=session, embedder=embedder)
 
 
 def _finish(db: Database, result: IngestResult, started: float, cursor: str | None) -> None:
@@ -275,6 +278,7 @@ def ingest_all(
         if not reembed_failed:
             with db.session() as session:
                 meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
+                vector_facts.record_vectors(session=session, embedder=embedder)
     return results
 
 

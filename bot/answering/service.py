@@ -65,8 +65,12 @@ class AnsweringService:
     def from_settings(cls, settings: Settings, db: Database) -> AnsweringService:
         from knowledge.embeddings import embedder_from_settings
         from knowledge.rerank import reranker_from_settings
+        from knowledge.store.vector_facts import check_vectors
 
-        return cls(settings=settings, db=db, embedder=embedder_from_settings(settings),
+        embedder = embedder_from_settings(settings)
+        with db.session() as session:  # another CPU's precision: warn (and say what to set)
+            check_vectors(session=session, embedder=embedder, writing=False)
+        return cls(settings=settings, db=db, embedder=embedder,
                    synthesizer=synthesizer_from_settings(settings),
                    reranker=reranker_from_settings(settings))
 
