@@ -69,12 +69,27 @@ def stored_vectors(*, session: Session) -> StoredVectors | None:
                          str(choice.get("host", "?")))
 
 
+def fingerprint_of(embedder: Any) -> str:
+    """An :class:`~knowledge.embeddings.Embedder`'s fingerprint; for a wrapper or test double
+    without one, the same form from its name, dimension and ``model_id`` (``name@bf16``)."""
+    found = getattr(embedder, "fingerprint", None)
+    if isinstance(found, str):
+        return found
+    model_id = str(getattr(embedder, "model_id", embedder.name))
+    precision = model_id.rsplit("@", 1)[1] if "@" in model_id else "fp32"
+    return f"{embedder.name}|{embedder.dimension}|{precision}"
+
+
+def _precision(embedder: Any) -> str:
+    return fingerprint_of(embedder).rsplit("|", 1)[-1]
+
+
 def record_vectors(*, session: Session, embedder: Any) -> None:
     """Record what ``embedder`` (an :class:`~knowledge.embeddings.Embedder`) makes."""
     choice = getattr(embedder, "choice", None)
-    _upsert(session, FINGERPRINT_KEY, embedder.fingerprint)
+    _upsert(session, FINGERPRINT_KEY, fingerprint_of(embedder))
     _upsert(session, CHOICE_KEY, json.dumps({
-        "runtime": embedder.runtime, "precision": embedder.precision,
+        "runtime": getattr(embedder, "runtime", "?"), "precision": _precision(embedder),
         "reason": getattr(choice, "reason", "")[:2000], "host": platform.node(),
     }))
 
@@ -82,10 +97,11 @@ def record_vectors(*, session: Session, embedder: Any) -> None:
 def mismatch_message(stored: StoredVectors, embedder: Any) -> str:
     return (
         f"the stored vectors are {stored.fingerprint} (made with {stored.label} on {stored.host}) "
-        f"but this process makes {embedder.fingerprint} ({embedder.runtime} {embedder.precision}: "
+        f"but this process makes {fingerprint_of(embedder)} ({getattr(embedder, 'runtime', '?')} "
+        f"{_precision(embedder)}: "
         f"{getattr(getattr(embedder, 'choice', None), 'reason', 'as configured')[:300]}). "
         f"Set EMBEDDING_PRECISION={stored.precision} (an explicit setting wins over auto) to "
-        f"match them, or run `{REEMBED_HINT}` to re-embed every chunk in {embedder.precision}"
+        f"match them, or run `{REEMBED_HINT}` to re-embed every chunk in {_precision(embedder)}"
     )
 
 
@@ -101,7 +117,7 @@ def check_vectors(*, session: Session, embedder: Any, writing: bool) -> str | No
         if writing:
             record_vectors(session=session, embedder=embedder)
         return None
-    if stored.fingerprint == embedder.fingerprint:
+    if stored.fingerprint == fingerprint_of(embedder):
         return None
     message = mismatch_message(stored, embedder)
     if writing:
