@@ -31,6 +31,7 @@ from bot.runtime import open_database  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from knowledge.embeddings import embedder_from_settings  # noqa: E402
 from knowledge.evaluation import evaluate_rankings, load_beir, percentile  # noqa: E402
+from knowledge.retriever import fusion_from_settings  # noqa: E402
 from knowledge.store.search import (  # noqa: E402
     SearchParams,
     bare_vector_ids,
@@ -212,7 +213,8 @@ def latency(args: argparse.Namespace) -> dict:
     embedder.embed_query("warm up")
     params = SearchParams(collections=["bench"], top_k=settings.retrieval_top_k * 2,
                           candidates=settings.retrieval_candidates,
-                          ef_search=settings.retrieval_ef_search, rrf_k=settings.rrf_k)
+                          ef_search=settings.retrieval_ef_search, rrf_k=settings.rrf_k,
+                          **fusion_from_settings(settings))
     hybrid_ms, hybrid_sql_ms, bare_ms, bare_sql_ms, embed_ms = [], [], [], [], []
     # Steady state, as a bot answering all day sees it: warm the caches with other questions
     # (from the end of the list, never the measured ones).
@@ -266,11 +268,13 @@ def latency(args: argparse.Namespace) -> dict:
     hy, ba = stats(hybrid_ms), stats(bare_ms)
     return {
         "table": build, "queries": len(questions), "warmup_queries": args.warmup,
+        "fusion": fusion_from_settings(settings),
+        "embedding": {"runtime": embedder.runtime, "precision": embedder.precision},
         "ef_search": settings.retrieval_ef_search,
         "candidates": settings.retrieval_candidates, "cpu_count": os.cpu_count(),
         "load_1min": round(os.getloadavg()[0], 2),
         "shared_buffers": _show(db, "shared_buffers"),
-        "hybrid_total_ms (embed + vector + full-text + RRF)": hy,
+        "hybrid_total_ms (embed + vector + full-text + fusion)": hy,
         "hybrid_sql_ms": stats(hybrid_sql_ms),
         "bare_total_ms (embed + ORDER BY embedding <=> q LIMIT 10)": ba,
         "bare_sql_ms": stats(bare_sql_ms),

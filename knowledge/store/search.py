@@ -2,10 +2,12 @@
 
 One round trip does the work: the HNSW cosine search and the BM25 keyword search (over the
 ``chunk_terms`` postings, migration 0003) each produce a ranked candidate list inside the
-statement, and reciprocal rank fusion (RRF) combines them:
-``score = w_v / (k + rank_v) + w_k / (k + rank_k)``. A chunk found by only one arm still
-scores from that arm. Everything the answer needs (document, source freshness, collection)
-comes back from the same statement, so retrieval costs one query plus two ``SET LOCAL``.
+statement, and one fusion combines them: reciprocal rank fusion (RRF, the default)
+``score = w_v / (k + rank_v) + w_k / (k + rank_k)``, or a weighted sum of each arm's scores
+normalised over its own candidates (``minmax`` or ``zscore``, see :func:`_fused`). A chunk
+found by only one arm still scores from that arm. Everything the answer needs (document,
+source freshness, collection) comes back from the same statement, so retrieval costs one
+query plus two ``SET LOCAL``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ MAX_QUERY_TERMS = 12
 KEYWORD_PER_TERM = 200
 KEYWORD_RESCORE = 200
 MODES: tuple[str, ...] = ("hybrid", "vector", "keyword")
+Fusion = Literal["rrf", "minmax", "zscore"]
+FUSIONS: tuple[str, ...] = ("rrf", "minmax", "zscore")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ class SearchParams:
     candidates: int = 50
     ef_search: int = 400
     rrf_k: int = 60
+    # How the two arms' lists become one: reciprocal rank fusion, or a weighted sum of each
+    # arm's scores normalised over its own candidates (min-max to [0, 1], or z-scores).
+    # The weights apply to whichever fusion is chosen.
+    fusion: Fusion = "rrf"
     vector_weight: float = 1.0
     keyword_weight: float = 1.0
     mode: Mode = "hybrid"
@@ -66,6 +74,10 @@ class SearchParams:
             raise ValueError("ef_search must be between 1 and 1000")
         if self.rrf_k < 0:
             raise ValueError("rrf_k must not be negative")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
+        if self.vector_weight < 0 or self.keyword_weight < 0:
+            raise ValueError("fusion weights must not be negative")
         if self.keyword_per_term < 1 or self.keyword_rescore < 1:
             raise ValueError("keyword_per_term and keyword_rescore must be at least 1")
 
@@ -85,7 +97,7 @@ class SearchHit:
     keyword_rank: float | None  # BM25, None when the keyword arm missed it
     vector_position: int | None
     keyword_position: int | None
-    score: float  # fused RRF score
+    score: float  # fused score (RRF, or the weighted normalised scores): for ordering only
     last_success_at: datetime | None
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -173,6 +185,42 @@ def _keyword_arm(params: SearchParams) -> str:
               GROUP BY cand.chunk_id ORDER BY kr DESC, cand.chunk_id LIMIT :n) k0"""
 
 
+def _fused(params: SearchParams) -> str:
+    """The ``fused`` CTE: one score per chunk from the two arms' lists.
+
+    Normalised fusion scales each arm over its own candidate list, so cosine (about 0.2-0.8)
+    and BM25 (unbounded, question-dependent) become comparable: min-max maps an arm's list to
+    [0, 1]; z-score to standard deviations from its mean. A chunk one arm did not return gets
+    that arm's lowest value (0, or the list's minimum z): it scored at most the last one kept.
+    """
+    if params.fusion == "rrf":
+        return """fused AS (
+  SELECT coalesce(vec.id, kw.id) AS id, vec.sim, kw.kr, vec.pos AS vpos, kw.pos AS kpos,
+         coalesce(:wv / (:k + vec.pos), 0) + coalesce(:wk / (:k + kw.pos), 0) AS score
+  FROM vec FULL OUTER JOIN kw ON vec.id = kw.id
+  ORDER BY score DESC, id LIMIT :top_k
+)"""
+    if params.fusion == "minmax":
+        vnorm = "coalesce((vec.sim - vs.lo) / nullif(vs.hi - vs.lo, 0), 1)"
+        knorm = "coalesce((kw.kr - ks.lo) / nullif(ks.hi - ks.lo, 0), 1)"
+        vmiss = kmiss = "0"
+    else:
+        vnorm = "coalesce((vec.sim - vs.mu) / nullif(vs.sd, 0), 0)"
+        knorm = "coalesce((kw.kr - ks.mu) / nullif(ks.sd, 0), 0)"
+        vmiss = "coalesce((vs.lo - vs.mu) / nullif(vs.sd, 0), 0)"
+        kmiss = "coalesce((ks.lo - ks.mu) / nullif(ks.sd, 0), 0)"
+    return f"""vs AS (SELECT min(sim) AS lo, max(sim) AS hi, avg(sim) AS mu, stddev_pop(sim) AS sd
+       FROM vec),
+ks AS (SELECT min(kr) AS lo, max(kr) AS hi, avg(kr) AS mu, stddev_pop(kr) AS sd FROM kw),
+fused AS (
+  SELECT coalesce(vec.id, kw.id) AS id, vec.sim, kw.kr, vec.pos AS vpos, kw.pos AS kpos,
+         :wv * (CASE WHEN vec.id IS NULL THEN {vmiss} ELSE {vnorm} END)
+         + :wk * (CASE WHEN kw.id IS NULL THEN {kmiss} ELSE {knorm} END) AS score
+  FROM vec FULL OUTER JOIN kw ON vec.id = kw.id CROSS JOIN vs CROSS JOIN ks
+  ORDER BY score DESC, id LIMIT :top_k
+)"""
+
+
 def build_sql(params: SearchParams, vectors: VectorSource = BASE_VECTORS) -> str:
     """The fused search statement for ``params`` (only the shape varies; values are bound)."""
     use_vec = params.mode in ("hybrid", "vector")
@@ -196,12 +244,7 @@ qterms AS MATERIALIZED (
 ),
 vec AS MATERIALIZED ({vec}),
 kw AS MATERIALIZED ({kw}),
-fused AS (
-  SELECT coalesce(vec.id, kw.id) AS id, vec.sim, kw.kr, vec.pos AS vpos, kw.pos AS kpos,
-         coalesce(:wv / (:k + vec.pos), 0) + coalesce(:wk / (:k + kw.pos), 0) AS score
-  FROM vec FULL OUTER JOIN kw ON vec.id = kw.id
-  ORDER BY score DESC, id LIMIT :top_k
-)
+{_fused(params)}
 SELECT f.id, c.document_id, c.ordinal, c.text, c.heading_path, d.title, d.uri,
        scope.name AS collection, s.name AS source, f.sim, f.kr, f.vpos, f.kpos, f.score,
        s.last_success_at, c.metadata

@@ -59,6 +59,9 @@ class LoreVectorStore(BasePydanticVectorStore):
     candidates: int = 50
     ef_search: int = 400
     rrf_k: int = 60
+    fusion: str = "rrf"
+    vector_weight: float = 1.0
+    keyword_weight: float = 1.0
 
     _db: Any = PrivateAttr()
 
@@ -68,9 +71,11 @@ class LoreVectorStore(BasePydanticVectorStore):
 
     @classmethod
     def from_settings(cls, db: Any, settings: Any, collections: list[str] | None = None) -> LoreVectorStore:
+        from knowledge.retriever import fusion_from_settings
+
         return cls(db, collections=collections or [settings.default_collection],
                    candidates=settings.retrieval_candidates, ef_search=settings.retrieval_ef_search,
-                   rrf_k=settings.rrf_k)
+                   rrf_k=settings.rrf_k, **fusion_from_settings(settings))
 
     @property
     def client(self) -> Any:
@@ -138,6 +143,8 @@ class LoreVectorStore(BasePydanticVectorStore):
         params = SearchParams(
             collections=collections, top_k=top_k, candidates=max(self.candidates, top_k),
             ef_search=self.ef_search, rrf_k=self.rrf_k, mode=mode,  # type: ignore[arg-type]
+            fusion=self.fusion, vector_weight=self.vector_weight,  # type: ignore[arg-type]
+            keyword_weight=self.keyword_weight,
             metadata=_exact_filters(query),
         )
         with self._db.session() as session:
