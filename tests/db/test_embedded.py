@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +19,18 @@ from bot.db.embedded import embedded_pid, start_embedded
 from bot.settings import ConfigError
 
 pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A data folder outside pytest's 0700 temp tree (as ``pg_server`` in conftest): PostgreSQL
+    runs as the ``pgserver`` user when tests run as root, and another pytest session resets
+    that tree's permissions when it starts."""
+    path = Path(tempfile.mkdtemp(prefix="lorebot-test-emb-"))
+    os.chmod(path, 0o755)
+    # removed at exit, after the servers started in it have stopped (their own atexit hooks)
+    atexit.register(shutil.rmtree, path, True)
+    yield path
 
 _CHILD = """
 import sys
@@ -27,8 +44,8 @@ print(embedded_pid(Path(sys.argv[1])))
 """
 
 
-def test_two_processes_share_one_server(tmp_path: Path) -> None:
-    data = tmp_path / "shared"
+def test_two_processes_share_one_server(server_dir: Path) -> None:
+    data = server_dir / "shared"
     url = start_embedded(data)
     pid = embedded_pid(data)
     assert pid is not None and "host=" in url
@@ -63,11 +80,11 @@ def test_doctor_against_database_url(settings, monkeypatch: pytest.MonkeyPatch) 
     assert "xoxb-secret-value" not in result.output
 
 
-def test_doctor_against_embedded_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_against_embedded_server(server_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.settings import get_settings
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("LOREBOT_DATA_DIR", str(tmp_path / "emb"))
+    monkeypatch.setenv("LOREBOT_DATA_DIR", str(server_dir / "emb"))
     get_settings.cache_clear()
     try:
         runner = CliRunner()

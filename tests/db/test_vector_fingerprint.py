@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import sources as sources_db
+from bot.ingest import ingest_source
 from knowledge.embeddings import Embedder
-from knowledge.pipeline import ingest_source
 from knowledge.store import vector_facts
 from knowledge.types import Document
 
