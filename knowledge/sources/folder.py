@@ -4,7 +4,9 @@
 glob), ``uri`` the file path, ``updated_at`` the mtime. ``load(since=t)`` yields only files
 modified after ``t`` and then reports ``complete=False``. Hidden entries, ``.git``,
 ``node_modules``, virtual environments and other tooling folders are skipped; symlinked folders
-are followed once (a link back to a parent cannot loop). Options: ``exclude`` (list of globs).
+are followed once (a link back to a parent cannot loop), but a link (file or folder) whose
+target lies outside the source folder is not followed: a folder admitted by an allow-list must
+not reach the rest of the host through a planted link. Options: ``exclude`` (list of globs).
 A folder that cannot be listed (no read permission, an I/O error) anywhere in the tree is
 reported as a DocumentError naming it (``external_id`` the folder's relative path with a trailing
 ``/``) and leaves the listing incomplete, so nothing is pruned: the files in it were not seen,
@@ -13,6 +15,7 @@ not deleted. The other files are still read.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -23,6 +26,8 @@ from knowledge.sources.base import SourceConfig, SourceSpec, SourceUnavailable
 from knowledge.sources.files import is_skipped_dir, load_file, mtime
 from knowledge.sources.readers import reader_for
 from knowledge.types import Document, DocumentError
+
+log = logging.getLogger(__name__)
 
 _WILDCARD = re.compile(r"[*?\[]")
 
@@ -124,13 +129,30 @@ class FolderSource:
                 dirnames[:] = []
                 continue
             seen.add((st.st_dev, st.st_ino))
-            dirnames[:] = sorted(d for d in dirnames if not is_skipped_dir(here / d))
+            dirnames[:] = sorted(d for d in dirnames
+                                 if not is_skipped_dir(here / d) and self._inside(here / d))
             for name in sorted(filenames):
                 path = here / name
-                if name.startswith(".") or reader_for(name) is None:
+                if name.startswith(".") or reader_for(name) is None or not self._inside(path):
                     continue
                 if self._wanted(path.relative_to(self.root).as_posix()):
                     yield path
+
+    def _inside(self, path: Path) -> bool:
+        """Is what ``path`` really names inside the source folder? (A link out is skipped.)"""
+        if not path.is_symlink():
+            return True
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # dangling or a loop: reading it reports the problem
+            return True
+        try:
+            target.relative_to(self.root)
+            return True
+        except ValueError:
+            log.warning("link leaving the source folder not followed",
+                        extra={"source": self.spec.name, "link": str(path)})
+            return False
 
     def load(self, *, since: datetime | None = None) -> Iterator[Document | DocumentError]:
         self._complete = False

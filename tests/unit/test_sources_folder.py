@@ -173,3 +173,20 @@ def test_folder_removed_after_build_raises_instead_of_listing_nothing(tmp_path: 
     with pytest.raises(SourceUnavailable, match="nothing pruned"):
         list(source.load())
     assert source.complete is False
+
+
+def test_links_out_of_the_folder_are_not_followed(tmp_path: Path, unit_settings) -> None:
+    outside = tmp_path / "host"
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Host\nroot password notes\n")
+    root = tmp_path / "docs"
+    (root / "inner").mkdir(parents=True)
+    (root / "guide.md").write_text("# Guide\nHow we deploy.\n")
+    (root / "inner" / "more.md").write_text("# More\nDetails.\n")
+    (root / "escape").symlink_to(outside)  # a folder link out of the source
+    (root / "leak.md").symlink_to(outside / "secret.md")  # a file link out of the source
+    (root / "alias").symlink_to(root / "inner")  # a link that stays inside is followed
+    source = FolderSource(SourceSpec(name="docs", kind="folder", location=str(root)), unit_settings)
+    listed = sorted(p.relative_to(root).as_posix() for p in source.files())
+    assert listed == ["alias/more.md", "guide.md"] or listed == ["guide.md", "inner/more.md"]
+    assert not any("secret" in p or "leak" in p or "escape" in p for p in listed)
