@@ -17,7 +17,7 @@ Embed = Callable[[Sequence[str]], Any]  # texts -> unit vectors (the retriever's
 
 
 def build_synthesizer(llm: LLMConfig, *, max_sentences: int, embed: Embed | None = None,
-                      min_support: float = 0.377, extra_margin: float = 0.25,
+                      min_support: float = 0.377, extra_margin: float = 1.5,
                       max_words: int = 80) -> Synthesizer:
     """The extractive synthesizer, or an LLM one that falls back to it (provider ``extractive``:
     no LLM at all). ``embed`` lets the extractive answer compare sentences with the question
