@@ -241,7 +241,10 @@ class ExtractiveSynthesizer:
             used |= {(u.passage, u.position) for u in span}
             covered |= set().union(*(set(terms(u.text)) for u in span))
             budget -= words
-        text = " ".join(self._render(span) for span in spans)
+        text = ""
+        for piece in (self._render(span) for span in spans):
+            # a quoted block ends its line: what follows starts the next line, not with a space
+            text = piece if not text else text + ("" if text.endswith("\n") else " ") + piece
         return SynthesisResult(text=text.strip(), provider=self.name,
                                confidence=None if confidence is None else round(confidence, 4),
                                timings_ms={"extract": (time.perf_counter() - t0) * 1000})

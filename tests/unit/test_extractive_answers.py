@@ -144,3 +144,12 @@ def test_a_close_sentence_holding_the_asked_for_kind_is_added():
     assert lead_only == "To roll back a bad deploy, run make rollback ENV=prod. [1]"
     res = synth(extra_margin=0.0, type_margin=5.0).synthesize(question, ps)
     assert res.text.startswith(lead_only) and "three minutes" in res.text
+
+
+def test_a_sentence_after_a_quoted_block_starts_its_own_line():
+    steps = "To set up the bot:\n\n1. create the app\n2. copy the token\n3. run lorebot serve"
+    ps = build_passages([hit(1, steps), hit(2, "The token for the bot app is on the setup page.")])
+    res = synth(extra_margin=5.0).synthesize("how do I set up the bot app token", ps)
+    assert "1. create the app" in res.text and "[2]" in res.text  # both quoted
+    assert "\n " not in res.text  # no stray space opening the line after the block
+    assert_grounded(res.text, ps)
