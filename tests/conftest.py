@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -150,3 +151,13 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[pyt
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def stand_in() -> Iterator[Any]:
+    """A running stand-in for Slack's Web API (``tests/slack_harness.py``), for every Slack test;
+    a test file that seeds it (history, admins, OAuth credentials) defines its own."""
+    from tests.slack_harness import SlackStandIn
+
+    with SlackStandIn() as server:
+        yield server

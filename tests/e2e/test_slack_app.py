@@ -44,12 +44,6 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def stand_in():
-    with SlackStandIn() as server:
-        yield server
-
-
-@pytest.fixture
 def slack_settings(settings, stand_in) -> Settings:
     return slack_settings_for(settings, stand_in)
 

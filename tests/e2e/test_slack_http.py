@@ -16,7 +16,6 @@ from tests.slack_harness import (
     FORM,
     JSON,
     RecordingAnswerer,
-    SlackStandIn,
     event_body,
     mention,
     signed_headers,
@@ -25,12 +24,6 @@ from tests.slack_harness import (
 )
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def stand_in():
-    with SlackStandIn() as server:
-        yield server
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from tests.slack_harness import (
     FORM,
     JSON,
     RecordingAnswerer,
-    SlackStandIn,
     event_body,
     mention,
     signed_headers,
@@ -32,12 +31,6 @@ from tests.slack_harness import (
 )
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
-
-
-@pytest.fixture
-def stand_in() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as server:
-        yield server
 
 
 @pytest.fixture

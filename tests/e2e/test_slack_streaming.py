@@ -20,7 +20,6 @@ from tests.slack_harness import (
     BOT_TOKEN,
     FORM,
     RecordingAnswerer,
-    SlackStandIn,
     dispatch,
     event_body,
     feedback_body,
@@ -29,12 +28,6 @@ from tests.slack_harness import (
 )
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def stand_in():
-    with SlackStandIn() as server:
-        yield server
 
 
 def _app(core, stand_in):

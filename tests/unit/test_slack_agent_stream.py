@@ -18,7 +18,6 @@ from tests.slack_harness import (
     FORM,
     SIGNING_SECRET,
     TEAM,
-    SlackStandIn,
     dispatch,
     event_body,
     feedback_body,
@@ -27,12 +26,6 @@ from tests.slack_harness import (
 )
 
 ANSWER = "Deploys run from main at 14:00 UTC [1]. Ask in #ops if a deploy is stuck."
-
-
-@pytest.fixture
-def stand_in():
-    with SlackStandIn() as server:
-        yield server
 
 
 def _settings(tmp_path, stand_in, **kw):

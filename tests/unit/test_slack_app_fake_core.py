@@ -42,12 +42,6 @@ def settings(tmp_path) -> Settings:
 
 
 @pytest.fixture
-def stand_in():
-    with SlackStandIn() as server:
-        yield server
-
-
-@pytest.fixture
 def slack_settings(settings, stand_in) -> Settings:
     return slack_settings_for(settings, stand_in)
 

@@ -15,7 +15,6 @@ from tests.slack_harness import (
     BOT_TOKEN,
     FORM,
     SIGNING_SECRET,
-    SlackStandIn,
     dispatch,
     event_body,
     mention,
@@ -23,12 +22,6 @@ from tests.slack_harness import (
     reaction,
     slash_body,
 )
-
-
-@pytest.fixture
-def stand_in():
-    with SlackStandIn() as server:
-        yield server
 
 
 @pytest.fixture
