@@ -229,3 +229,12 @@ class FakeCore:
 
     def commands(self) -> list[CommandInfo]:
         return list(self.command_infos)
+
+
+def registry_command_infos() -> list[CommandInfo]:
+    """Every admin command of the real registry, as ``LoreBot.commands`` lists them: what a
+    FakeCore should offer when a test checks the chat surfaces against the real commands."""
+    from bot.admin.router import build_registry
+
+    return [CommandInfo(name=s.name, usage=s.usage, help=s.help, completes=s.completes)
+            for s in build_registry().all()]

@@ -13,18 +13,15 @@ from discord.ext.test import backend as dpy_backend
 
 from adapters.discord import create_bot
 from adapters.discord.views import SHARE_ID
-from bot.admin.router import build_registry
 from bot.settings import Settings, load_settings
-from bot.types import CommandInfo, CommandResult
+from bot.types import CommandResult
 from tests.discord_harness import discord_env, snowflake  # noqa: F401 - the fixture
 from tests.helpers.fake_core import FakeCore
+from tests.helpers.fake_core import registry_command_infos as _registry_infos
 
 EPHEMERAL = 64
 
 
-def _registry_infos() -> list[CommandInfo]:
-    return [CommandInfo(name=s.name, usage=s.usage, help=s.help, completes=s.completes)
-            for s in build_registry().all()]
 
 
 @pytest.fixture

@@ -7,15 +7,11 @@ import discord.ext.test as dpytest
 import pytest
 
 from adapters.discord import create_bot
-from bot.admin.router import build_registry
 from bot.settings import Settings, load_settings
 from bot.types import CommandInfo
 from tests.discord_harness import discord_env  # noqa: F401 - the fixture
 from tests.helpers.fake_core import FakeCore
-
-
-def _registry_infos() -> list[CommandInfo]:
-    return [CommandInfo(name=s.name, usage=s.usage, help=s.help) for s in build_registry().all()]
+from tests.helpers.fake_core import registry_command_infos as _registry_infos
 
 
 @pytest.fixture
