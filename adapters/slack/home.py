@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import render, translate
+from adapters.slack.admins import platform_admin
 from adapters.slack.home_view import HOME_GAPS, HOME_REINDEX, home_view
 from adapters.slack.workspace import workspace_channel
 from bot.ports import Core
@@ -31,17 +32,6 @@ log = logging.getLogger(__name__)
 def is_home_tab(event: dict[str, Any]) -> bool:
     """Only the Home tab; ``tab == "messages"`` is the agent pane's (another listener)."""
     return event.get("tab") == "home"
-
-
-def platform_admin(client: WebClient, user_id: str) -> bool:
-    """Workspace admin/owner per ``users.info``; False when Slack cannot say (missing scope)."""
-    try:
-        user = client.users_info(user=user_id).get("user") or {}
-    except SlackApiError as exc:
-        log.warning("users.info failed; showing the Home tab without admin parts",
-                    extra={"error": exc.response.get("error")})
-        return False
-    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
 class HomeTab:

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from adapters.slack import render, translate
+from adapters.slack.admins import PlatformAdmins
 from adapters.slack.agent import AgentPane
 from adapters.slack.streaming import AnswerStream
 from bot.hygiene import clean_input
@@ -41,39 +42,12 @@ APOLOGY = ("Sorry, something went wrong while answering. Please try again in a m
            "if it keeps happening, give an admin this reference: `{ref}`.")
 LIMITED = "You're asking faster than this workspace allows; please try again in a minute."
 TRUNCATED = "Your message was long, so I used only its first {n:,} characters."
-_ADMIN_TTL_S = 600.0
 _SHARE_CACHE = 512
 ANSWER_WORKERS = 8
 
 
 def new_reference() -> str:
     return uuid.uuid4().hex[:8]
-
-
-class PlatformAdmins:
-    """Workspace admin/owner flags from ``users.info``, cached so a busy admin costs one call."""
-
-    def __init__(self, ttl_s: float = _ADMIN_TTL_S) -> None:
-        self._ttl = ttl_s
-        self._cache: dict[str, tuple[bool, float]] = {}
-        self._lock = threading.Lock()
-
-    def is_admin(self, client: WebClient, user_id: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(user_id)
-        if hit and hit[1] > now:
-            return hit[0]
-        try:
-            user = client.users_info(user=user_id).get("user") or {}
-        except SlackApiError as exc:
-            log.warning("users.info failed; treating the user as not a workspace admin",
-                        extra={"error": exc.response.get("error")})
-            return False
-        flag = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        with self._lock:
-            self._cache[user_id] = (flag, now + self._ttl)
-        return flag
 
 
 class SlackListeners:
