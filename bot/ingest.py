@@ -188,13 +188,18 @@ def _sync_active_space(db: Database, settings: Settings) -> None:
         log.exception("could not add the new chunks to the active embedding space")
 
 
+def _record_vectors(session: Any, embedder: Embedder) -> None:
+    """The store's vectors are now all this model's, at this precision (after a re-embed)."""
+    meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
+    vector_facts.record_vectors(session=session, embedder=embedder)
+
+
 def _record_if_sole_source(db: Database, embedder: Embedder, source_id: int) -> None:
     """After re-embedding one source, the new model is recorded only if no other source has
     vectors (those are still the old model's: ``ingest --all --reembed`` records it then)."""
     with db.session() as session:
         if not writer.other_sources_have_chunks(session=session, source_id=source_id):
-            meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
-            vector_facts.record_vectors(session=session, embedder=embedder)
+            _record_vectors(session, embedder)
 
 
 def _finish(db: Database, result: IngestResult, started: float, cursor: str | None) -> None:
@@ -238,6 +243,5 @@ def ingest_all(
         stopped = (RunStatus.FAILED, RunStatus.BUSY, RunStatus.INTERRUPTED)
         if not [r for r in results if r.status in stopped]:
             with db.session() as session:
-                meta.record_model(session=session, name=embedder.name, dimension=embedder.dimension)
-                vector_facts.record_vectors(session=session, embedder=embedder)
+                _record_vectors(session, embedder)
     return results
