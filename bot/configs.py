@@ -37,7 +37,9 @@ def synthesizer_from_settings(settings: Settings, *, embed: Any = None) -> Synth
     return build_synthesizer(llm_config(settings), max_sentences=settings.answer_max_sentences,
                              embed=embed, min_support=settings.answer_min_support,
                              extra_margin=settings.answer_extra_margin,
-                             max_words=settings.answer_max_words)
+                             max_words=settings.answer_max_words,
+                             reader=settings.answer_reader,
+                             reader_min_score=settings.answer_reader_min_score)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:

@@ -155,6 +155,15 @@ class Settings(BaseSettings):
     answer_min_support: float = 0.377
     answer_extra_margin: float = 1.5
     answer_max_words: int = 80
+    # The answer reader (knowledge/synthesis/reader.py): a small cross-encoder that reads the
+    # question with each plausible sentence and decides which answers, and whether any does.
+    # ``builtin`` ships with lorebot (trained offline, no download); ``off`` goes back to
+    # sentence-embedding similarity (ANSWER_MIN_SUPPORT, ANSWER_EXTRA_MARGIN); or a folder
+    # trained by benchmarks/train_answer_reader.py. Its own calibrated policy (reader.json)
+    # sets how many sentences it reads and when it abstains; ANSWER_READER_MIN_SCORE overrides
+    # the abstention threshold (lower: abstain less).
+    answer_reader: str = "builtin"
+    answer_reader_min_score: float | None = None
     # unset: a random salt is generated into LOREBOT_DATA_DIR/asker_salt (bot/identity.py);
     # public values (the old default, the .env.example placeholder) are refused
     asker_hash_salt: SecretStr | None = None

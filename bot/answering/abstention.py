@@ -5,9 +5,11 @@ it returned; below ``ABSTAIN_THRESHOLD`` the bot abstains. The default was calib
 SciFact train claims (answerable: their relevant abstract retrieved; unanswerable: the same
 claims with the relevant abstracts removed, plus off-topic questions), see
 ``benchmarks/calibrate_abstention.py``. A second, sentence-level test now follows it: the
-extractive synthesiser abstains when no sentence of the passages is close enough to the
-question (``ANSWER_MIN_SUPPORT``); calibrated together on squad2-dev
-(``benchmarks/calibrate_answers.py``), it took over, and ``ABSTAIN_THRESHOLD`` defaults to 0.
+extractive synthesiser abstains when no sentence of the passages answers. With the answer
+reader (``ANSWER_READER``, the default) that is the reader's own calibrated threshold on its best
+score; without it, the best sentence's similarity (``ANSWER_MIN_SUPPORT``). Calibrated on
+squad2-dev (``benchmarks/calibrate_reader.py``, ``benchmarks/calibrate_answers.py``), it took
+over, and ``ABSTAIN_THRESHOLD`` defaults to 0.
 """
 
 from __future__ import annotations

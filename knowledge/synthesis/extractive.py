@@ -28,11 +28,13 @@ import numpy as np
 
 from knowledge.passages import Passage
 from knowledge.synthesis import SynthesisResult
+from knowledge.synthesis.reader import ReaderPolicy, pair_text
 from knowledge.synthesis.scoring import (
     ANSWERABILITY,
     DEFAULT_ANSWERABILITY,
     DEFAULT_WEIGHTS,
     FEATURES,
+    LEXICAL_WEIGHTS,
     answerability_row,
     feature_matrix,
     fill_similarity,
@@ -51,6 +53,10 @@ from knowledge.synthesis.segments import (  # noqa: F401 - re-exported: the publ
 )
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
+# (question, reader inputs) -> one logit per input: knowledge.synthesis.reader.AnswerReader.score
+ReadFn = Callable[[str, Sequence[str]], np.ndarray]
+
+
 
 # Only this many candidates (the best by the other features) are embedded: the similarity
 # decides between plausible sentences, and a forward pass per sentence of five passages would
@@ -118,8 +124,19 @@ class ExtractiveSynthesizer:
                  min_support: float = 0.0, extra_margin: float = 0.25, max_words: int = 80,
                  weights: Mapping[str, float] | None = None,
                  answerability: Mapping[str, float] | None = None,
-                 type_margin: float = 1.0, cache_vectors: bool = True) -> None:
+                 type_margin: float = 1.0, cache_vectors: bool = True,
+                 reader: ReadFn | None = None, reader_policy: ReaderPolicy | None = None,
+                 lexical_weights: Mapping[str, float] | None = None) -> None:
         self.max_sentences = max(1, max_sentences)
+        # With a reader the sentence embeddings are not needed: the term features choose what
+        # it reads and its logits decide (benchmarks/ANSWERS.md compares the two).
+        self.reader = reader
+        self.policy = reader_policy or ReaderPolicy()
+        self._lex = weight_vector(dict(lexical_weights or LEXICAL_WEIGHTS))
+        if reader is not None:
+            embed = None
+            extra_margin = self.policy.extra_margin
+            min_support = self.policy.min_score
         self.embed = embed
         self._vectors = _VectorCache(embed, VECTOR_CACHE if cache_vectors else 0) \
             if embed is not None else None
@@ -166,10 +183,15 @@ class ExtractiveSynthesizer:
         cands, x, matched = self.features(question, passages)
         if not cands:
             return [], None
-        scores = x @ self._w
-        evidence = max([p.similarity for p in passages if p.similarity is not None] or [0.0])
-        row = answerability_row(scores=scores, x=x, best=int(np.argmax(scores)),
-                                unseen=unseen_share(question, cands), evidence=evidence)
+        if self.reader is not None:
+            scores, confidence = self._read(question, cands, x)
+            row = np.array([confidence])
+        else:
+            scores = x @ self._w
+            evidence = max([p.similarity for p in passages if p.similarity is not None]
+                           or [0.0])
+            row = answerability_row(scores=scores, x=x, best=int(np.argmax(scores)),
+                                    unseen=unseen_share(question, cands), evidence=evidence)
         sim_col, cov_col = FEATURES.index("similarity"), FEATURES.index("coverage")
         type_col = FEATURES.index("answer_type")
         out = [Scored(unit=u, score=float(scores[i]), similarity=float(x[i, sim_col]),
@@ -177,6 +199,25 @@ class ExtractiveSynthesizer:
                       answer_type=float(x[i, type_col]))
                for i, u in enumerate(cands)]
         return sorted(out, key=lambda s: (-s.score, s.unit.passage, s.unit.position)), row
+
+    def _read(self, question: str, cands: Sequence[Unit], x: np.ndarray
+              ) -> tuple[np.ndarray, float]:
+        """(scores, best score): the reader reads the term features' top candidates; the rest
+        rank below every one it read, in term-score order."""
+        assert self.reader is not None
+        lex = x @ self._lex
+        top = np.argsort(-lex, kind="stable")[:max(1, self.policy.candidates)]
+        where = {(u.passage, u.position): i for i, u in enumerate(cands)}
+        texts = []
+        for i in top:
+            u = cands[i]
+            prev = where.get((u.passage, u.position - 1))
+            texts.append(pair_text(u.text, cands[prev].text if prev is not None else None))
+        read = np.asarray(self.reader(question, texts), dtype=np.float64)
+        scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \
+            - 1e3
+        scores[top] = read + self.policy.lexical_weight * lex[top]
+        return scores, float(scores[top].max())
 
     # --- assembly ---
     def _span(self, best: Scored, cands: Sequence[Scored]) -> list[Unit]:
@@ -208,7 +249,10 @@ class ExtractiveSynthesizer:
         best = scored[0]
         # The answerability score needs the similarity signal; without an embedding function
         # (tests, a trimmed install) only the retrieval evidence decides.
-        confidence = float(row @ self._a) if self.embed is not None else None
+        if self.reader is not None:
+            confidence: float | None = float(row[0])
+        else:
+            confidence = float(row @ self._a) if self.embed is not None else None
         if confidence is not None and confidence < self.min_support:
             return SynthesisResult(
                 text="", provider=self.name, confidence=round(confidence, 4),

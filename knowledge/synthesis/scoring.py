@@ -153,3 +153,12 @@ def answerability_row(*, scores: np.ndarray, x: np.ndarray, best: int, unseen: f
 
 def weight_vector(weights: Mapping[str, float], names: Sequence[str] = FEATURES) -> np.ndarray:
     return np.array([float(weights.get(f, 0.0)) for f in names])
+
+
+# The same fit (same data) without the two similarity features: the term score that picks what
+# the answer reader reads (knowledge.synthesis.reader), when no sentence is embedded.
+LEXICAL_WEIGHTS: dict[str, float] = {
+    "bias": -4.721, "coverage": 1.881, "passage_coverage": 0.024, "neighbour_coverage": 0.919,
+    "rank": 2.188, "passage_similarity": 1.147, "answer_type": 0.591, "novelty": -1.401,
+    "length": 1.759, "bigrams": 1.253, "coverage_gap": 2.131,
+}

@@ -17,7 +17,8 @@ RULES = {
     "llama_index": {"knowledge"},
     "pgvector": {"knowledge", "bot/db"},
     "onnxruntime": {"knowledge"},
-    "peft": {"finetune"},
+    # LoRA adapters: the style model (finetune) and the answer reader (knowledge/synthesis/reader)
+    "peft": {"finetune", "knowledge/synthesis"},
     "trl": {"finetune"},
 }
 

@@ -1,0 +1,173 @@
+"""The answer reader: a small cross-encoder that reads a question with one candidate sentence.
+
+The extractive answer's features (term coverage, rank, answer type) find the few plausible
+sentences cheaply; which of them *answers* is a reading question: "What ruined Richard's plans?"
+is answered by "But a storm dispersed the fleet.", which shares no word with it. The reader sees
+the question and the sentence together (with the sentence before it, for "It ..." and "the
+island"), so it can judge that; its probability is also the answerability signal (no sentence
+answers: the passages are on topic but do not say it).
+
+It is the embedding model's own encoder (all-MiniLM-L6-v2, which ships offline) cut to its first
+layers, with LoRA adapters and a one-logit head trained by
+``knowledge.synthesis.reader_training`` on reading-comprehension questions written for lorebot
+(``data/answer-reader/``) plus one SQuAD 2.0 article from ``../shared``; only the adapters (about
+a megabyte) ship, in ``knowledge/synthesis/reader_weights/``. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.errors import ConfigError
+from knowledge.synthesis.segments import clip_words
+
+log = logging.getLogger(__name__)
+
+BUILTIN = Path(__file__).with_name("reader_weights")
+HEAD = "head.safetensors"
+BODY = "body.safetensors"  # fine-tuned layers (fp16), without the word embeddings
+META = "reader.json"
+# What the reader is shown of a candidate: the unit (long ones clipped: the answer is rarely
+# past word 60) and the sentence before it, which names what "It" or "the island" is.
+UNIT_WORDS = 60
+CONTEXT_WORDS = 30
+
+
+def pair_text(text: str, context: str | None) -> str:
+    """The second segment of a reader input; training and answering build it the same way."""
+    body = clip_words(text, UNIT_WORDS)
+    return f"{body} [SEP] {clip_words(context, CONTEXT_WORDS)}" if context else body
+
+
+@dataclass(frozen=True)
+class ReaderPolicy:
+    """How the reader's logits become the answer: calibrated per trained reader (its
+    ``reader.json``, written by benchmarks/calibrate_answers.py on the tuning article).
+
+    ``candidates``: how many units (the best by the term features alone) the reader reads;
+    ``lexical_weight``: the term score's share in the final score (reader logit + weight *
+    term score); ``min_score``: below it no unit answers and the synthesiser abstains;
+    ``extra_margin``: a second unit follows only within this much of the best."""
+
+    candidates: int = 6
+    lexical_weight: float = 0.25
+    min_score: float = -1e9
+    extra_margin: float = 1.0
+
+
+@dataclass(frozen=True)
+class ReaderMeta:
+    base_model: str
+    layers: int
+    max_tokens: int
+    trained_on: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, folder: Path) -> ReaderMeta:
+        path = folder / META
+        if not path.exists():
+            raise ConfigError(f"{folder} is not an answer reader (no {META}); train one with "
+                              "benchmarks/train_answer_reader.py or set ANSWER_READER=builtin")
+        raw = json.loads(path.read_text())
+        return cls(base_model=str(raw["base_model"]), layers=int(raw["layers"]),
+                   max_tokens=int(raw.get("max_tokens", 128)),
+                   trained_on=tuple(raw.get("trained_on", ())))
+
+
+def resolve_reader(setting: str) -> Path | None:
+    """``ANSWER_READER``: ``builtin`` (the shipped adapters), ``off``, or a trained folder."""
+    value = (setting or "").strip()
+    if value.lower() in ("", "off", "none", "false", "0"):
+        return None
+    if value.lower() == "builtin":
+        return BUILTIN
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"ANSWER_READER={value!r} is not a folder; use builtin, off, or the "
+                          "output folder of benchmarks/train_answer_reader.py")
+    return path
+
+
+class AnswerReader:
+    """Scores (question, candidate) pairs; higher logit = more likely to answer the question.
+
+    Thread-safe (one lock around the model). On a CPU with bfloat16 support the forward pass
+    runs under bf16 autocast (about 1.5x faster here); elsewhere in fp32.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, meta: ReaderMeta, *, bf16: bool,
+                 folder: Path | None = None) -> None:
+        self.folder = folder
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.bf16 = bf16
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: Path | str = BUILTIN, *, precision: str = "auto") -> AnswerReader:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        from knowledge.embeddings import _offline, cpu_supports_bf16, resolve_model_path
+        from knowledge.synthesis.reader_net import ReaderNet, body
+
+        folder = Path(folder)
+        meta = ReaderMeta.read(folder)
+        encoder = body(meta.base_model, meta.layers)
+        if (folder / BODY).exists():
+            state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
+            missing, unexpected = encoder.load_state_dict(state, strict=False)
+            if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
+                raise ConfigError(f"{folder / BODY} does not fit {meta.base_model} with "
+                                  f"{meta.layers} layers; retrain the reader")
+        else:  # a reader trained as LoRA adapters (train(lora_r=...))
+            from peft import PeftModel
+
+            encoder = PeftModel.from_pretrained(encoder, str(folder)).merge_and_unload()
+        model = ReaderNet(encoder)
+        saved = load_file(str(folder / HEAD))
+        model.head.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("head.")})
+        model.null.data.copy_(saved["null"])
+        model.eval()
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(meta.base_model),
+                                                  local_files_only=_offline())
+        bf16 = precision == "bf16" or (precision == "auto" and cpu_supports_bf16()
+                                       and not torch.cuda.is_available())
+        log.info("answer reader %s: %d layers, %s", folder, meta.layers,
+                 "bf16" if bf16 else "fp32")
+        return cls(model, tokenizer, meta, bf16=bf16, folder=folder)
+
+    def policy(self) -> ReaderPolicy:
+        """The calibrated policy stored with the weights (defaults if never calibrated)."""
+        raw = json.loads((self.folder / META).read_text()).get("policy", {}) \
+            if self.folder is not None else {}
+        fields = {k: raw[k] for k in ("candidates", "lexical_weight", "min_score",
+                                      "extra_margin") if k in raw}
+        return ReaderPolicy(**fields)
+
+    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """One logit per text (``pair_text`` output), in order."""
+        import torch
+
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        batch = self.tokenizer([question] * len(texts), list(texts), padding=True,
+                               truncation="longest_first", max_length=self.meta.max_tokens,
+                               return_tensors="pt")
+        with self._lock, torch.inference_mode():
+            if self.bf16:
+                with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                    logits = self.model(**batch)
+            else:
+                logits = self.model(**batch)
+        return logits.float().reshape(-1).cpu().numpy()

@@ -1,0 +1,65 @@
+"""The reader's network: the embedding encoder's first layers reading question and sentence
+together, and a small head over the two segments' mean-pooled states.
+
+The head sees ``[u, v, u*v, |u-v|]`` (u: the question's tokens, v: the candidate's, each pooled
+after the encoder has let them attend to each other). all-MiniLM-L6-v2 was trained so that
+``u . v`` is a relevance score, so the head starts from that and the adapters learn the rest.
+(A first reader with a head on the pooled pair learned only the base rate: a linear function
+of one pooled vector cannot compare the question with the sentence; the [CLS] state of this
+model is nearly constant.) Kept apart from ``reader`` so that importing the extractive answer
+does not import torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+HIDDEN = 256
+
+
+def _pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+class ReaderNet(torch.nn.Module):
+    def __init__(self, body: Any) -> None:
+        super().__init__()
+        self.body = body
+        size = int(body.config.hidden_size)
+        self.head = torch.nn.Sequential(torch.nn.Linear(4 * size, HIDDEN), torch.nn.GELU(),
+                                        torch.nn.Linear(HIDDEN, 1))
+        # The "none of these answers" logit of training's listwise softmax.
+        self.null = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor) -> torch.Tensor:
+        hidden = self.body(input_ids=input_ids, attention_mask=attention_mask,
+                           token_type_ids=token_type_ids).last_hidden_state
+        segment = token_type_ids.bool() & attention_mask.bool()
+        u = torch.nn.functional.normalize(_pool(hidden, attention_mask.bool() & ~segment), dim=-1)
+        v = torch.nn.functional.normalize(_pool(hidden, segment), dim=-1)
+        return self.head(torch.cat([u, v, u * v, (u - v).abs()], dim=-1)).reshape(-1)
+
+
+def body(base_model: str, layers: int) -> Any:
+    """The encoder cut to its first ``layers`` layers (the rest are not loaded)."""
+    from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as hf_logging
+
+    from knowledge.embeddings import _offline, resolve_model_path
+
+    path = resolve_model_path(base_model)
+    config = AutoConfig.from_pretrained(path, local_files_only=_offline())
+    config.num_hidden_layers = layers
+    verbosity = hf_logging.get_verbosity()
+    # The unused layers and pooler are reported as "unexpected" weights: by design here.
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        return AutoModel.from_pretrained(path, config=config, local_files_only=_offline(),
+                                         add_pooling_layer=False)
+    finally:
+        hf_logging.set_verbosity(verbosity)

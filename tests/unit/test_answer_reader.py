@@ -1,0 +1,176 @@
+"""The answer reader's part of the extractive answer, on a stand-in reader function (the real
+cross-encoder is exercised in test_answer_reader_model.py): what it is shown, how its logits
+order and gate the answer, and the training data it is built from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.errors import ConfigError
+from knowledge.passages import build_passages
+from knowledge.synthesis.extractive import ExtractiveSynthesizer
+from knowledge.synthesis.reader import (
+    BUILTIN,
+    ReaderMeta,
+    ReaderPolicy,
+    pair_text,
+    resolve_reader,
+)
+from knowledge.synthesis.reader_training import (
+    QAItem,
+    QARecord,
+    ReaderDataError,
+    load_records,
+    pairs_for,
+)
+from tests.unit.test_extractive_answers import assert_grounded, hit
+
+
+class KeywordReader:
+    """Logit 5 for an input whose *unit* (before the context separator) holds ``word``, -5
+    otherwise; records what it was asked to read."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        self.seen: list[list[str]] = []
+
+    def __call__(self, question: str, texts):
+        self.seen.append(list(texts))
+        return np.array([5.0 if self.word in t.split(" [SEP] ")[0] else -5.0 for t in texts])
+
+
+STORM = ("Richard left for Acre on 5 June, with his allies. But a storm dispersed the fleet. "
+         "Some ships reached Cyprus weeks later.")
+
+
+def test_the_reader_picks_the_answer_the_terms_miss():
+    ps = build_passages([hit(1, STORM)])
+    reader = KeywordReader("storm")
+    res = ExtractiveSynthesizer(reader=reader, max_sentences=1,
+                                reader_policy=ReaderPolicy(candidates=3, lexical_weight=0.0)
+                                ).synthesize("What ruined Richard's plans to reach Acre?", ps)
+    assert res.text.startswith("But a storm dispersed the fleet.")
+    assert_grounded(res.text, ps)
+    assert res.confidence == pytest.approx(5.0)
+
+
+def test_the_reader_sees_each_unit_with_the_sentence_before_it():
+    ps = build_passages([hit(1, STORM)])
+    reader = KeywordReader("storm")
+    ExtractiveSynthesizer(reader=reader, reader_policy=ReaderPolicy(candidates=3)
+                          ).synthesize("What ruined Richard's plans?", ps)
+    read = reader.seen[0]
+    assert pair_text("But a storm dispersed the fleet.",
+                     "Richard left for Acre on 5 June, with his allies.") in read
+    assert "Richard left for Acre on 5 June, with his allies." in read  # first: no context
+
+
+def test_the_reader_reads_only_the_policys_candidates():
+    text = " ".join(f"Fact number {i} is about deploys." for i in range(12))
+    reader = KeywordReader("zzz")
+    ExtractiveSynthesizer(reader=reader, reader_policy=ReaderPolicy(candidates=4)
+                          ).synthesize("What is fact 3 about?", build_passages([hit(1, text)]))
+    assert len(reader.seen) == 1 and len(reader.seen[0]) == 4
+
+
+def test_no_unit_the_reader_believes_means_an_abstention():
+    ps = build_passages([hit(1, STORM)])
+    res = ExtractiveSynthesizer(reader=KeywordReader("volcano"),
+                                reader_policy=ReaderPolicy(min_score=0.0)
+                                ).synthesize("What ruined Richard's plans?", ps)
+    assert res.text == "" and res.abstain_reason
+    assert res.confidence is not None and res.confidence < 0
+
+
+def test_unread_units_rank_below_every_read_one():
+    text = " ".join(f"Fact number {i} is about deploys." for i in range(12))
+    synth = ExtractiveSynthesizer(reader=KeywordReader("zzz"),
+                                  reader_policy=ReaderPolicy(candidates=3))
+    scored = synth.score("What is fact 3 about?", build_passages([hit(1, text)]))
+    assert len(scored) == 12
+    read = scored[:3]
+    assert all(s.score > r.score for s in read for r in scored[3:])
+
+
+def test_a_second_unit_follows_only_within_the_margin():
+    ps = build_passages([hit(1, "Deploys run at 14:00 UTC. Rollbacks use the deploy tool. "
+                                "Deploys are frozen on Fridays.")])
+
+    class Graded:
+        def __call__(self, q, texts):
+            return np.array([4.0 if "14:00" in t.split(" [SEP] ")[0] else
+                             3.5 if "frozen" in t.split(" [SEP] ")[0] else -6.0 for t in texts])
+
+    near = ExtractiveSynthesizer(reader=Graded(), max_sentences=2,
+                                 reader_policy=ReaderPolicy(candidates=3, lexical_weight=0.0,
+                                                            extra_margin=1.0))
+    far = ExtractiveSynthesizer(reader=Graded(), max_sentences=2,
+                                reader_policy=ReaderPolicy(candidates=3, lexical_weight=0.0,
+                                                           extra_margin=0.1))
+    q = "When do deploys run and when are they frozen?"
+    assert near.synthesize(q, ps).text.count("[1]") == 2
+    assert far.synthesize(q, ps).text == "Deploys run at 14:00 UTC. [1]"
+
+
+def test_resolve_reader_names_what_to_do(tmp_path):
+    assert resolve_reader("off") is None
+    assert resolve_reader("builtin") == BUILTIN
+    with pytest.raises(ConfigError, match="ANSWER_READER"):
+        resolve_reader(str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="reader.json"):
+        ReaderMeta.read(tmp_path)
+
+
+def test_the_builtin_reader_ships_its_weights_and_policy():
+    meta = json.loads((BUILTIN / "reader.json").read_text())
+    assert (BUILTIN / "adapter_model.safetensors").stat().st_size > 100_000
+    assert meta["base_model"] == "all-MiniLM-L6-v2" and meta["layers"] >= 1
+    assert set(meta["policy"]) >= {"candidates", "lexical_weight", "min_score", "extra_margin"}
+
+
+# --- training data ---
+def _write(path: Path, rows) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_load_records_reads_the_layout_and_rejects_a_span_not_in_the_paragraph(tmp_path):
+    good = {"title": "T", "paragraph": "The abbey burned in 1204. It was rebuilt.",
+            "questions": [{"q": "When did it burn?", "answer": "1204"},
+                          {"q": "Who rebuilt it?", "answer": None}]}
+    recs = load_records([_write(tmp_path / "a.jsonl", [good])])
+    assert recs[0].questions == (QAItem("When did it burn?", ("1204",)),
+                                 QAItem("Who rebuilt it?", ()))
+    bad = dict(good, questions=[{"q": "When?", "answer": "1205"}])
+    with pytest.raises(ReaderDataError, match=r"b\.jsonl:2: answer '1205'"):
+        load_records([_write(tmp_path / "b.jsonl", [good, bad])])
+    with pytest.raises(ReaderDataError, match="c.jsonl:1"):
+        load_records([_write(tmp_path / "c.jsonl", [{"title": "no paragraph"}])])
+
+
+def test_pairs_label_the_answering_unit_and_add_distractors():
+    a = QARecord("A", "The abbey burned in 1204. It was rebuilt by monks in 1230.",
+                 (QAItem("Who rebuilt the abbey?", ("monks",)),
+                  QAItem("Who burned the abbey?", ())))
+    b = QARecord("B", "A bridge was rebuilt in 1990. The abbey of Varn is older.",
+                 (QAItem("When was the bridge rebuilt?", ("1990",)),))
+    pairs = pairs_for([a, b], distractors=1)
+    rebuilt = [p for p in pairs if p.question == "Who rebuilt the abbey?"]
+    assert [p.label for p in rebuilt] == [0, 1, 0]  # own two units, then one distractor
+    assert rebuilt[1].text == pair_text("It was rebuilt by monks in 1230.",
+                                        "The abbey burned in 1204.")
+    assert rebuilt[2].text.split(" [SEP] ")[0] in b.paragraph
+    assert all(p.label == 0 for p in pairs if p.question == "Who burned the abbey?")
+
+
+def test_max_negatives_keeps_the_answer_and_the_hardest_others():
+    rec = QARecord("A", "The abbey burned in 1204. Monks rebuilt the abbey in 1230. Sheep graze "
+                        "nearby. The abbey bell is bronze.",
+                   (QAItem("When did monks rebuild the abbey?", ("1230",)),))
+    pairs = pairs_for([rec], distractors=0, max_negatives=1)
+    assert [(p.label, p.text.split(" [SEP] ")[0]) for p in pairs] == [
+        (0, "The abbey burned in 1204."), (1, "Monks rebuilt the abbey in 1230.")]

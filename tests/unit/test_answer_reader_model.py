@@ -1,0 +1,107 @@
+"""The shipped answer reader itself (real weights, real encoder; loads offline): it prefers the
+sentence that answers over ones that only share the question's words, and a tiny reader can be
+trained, saved and loaded again. The questions here were written for this test, not trained on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from knowledge.synthesis.reader import BODY, BUILTIN, HEAD, AnswerReader, pair_text
+from knowledge.synthesis.reader_training import QAItem, QARecord, pairs_for, train
+
+
+@pytest.fixture(scope="module")
+def reader() -> AnswerReader:
+    return AnswerReader.load(BUILTIN)
+
+
+CASES = [
+    # (question, answering sentence, its previous sentence, distractors sharing more words)
+    ("What stopped the convoy from reaching the harbour?",
+     "A sudden gale scattered the ships.", "The convoy sailed for the harbour on 3 May.",
+     ["The convoy sailed for the harbour on 3 May.",
+      "The harbour was rebuilt after the convoy era."]),
+    ("How long does a production deploy take?",
+     "It usually finishes in about twelve minutes.", "Production deploys start at 14:00 UTC.",
+     ["Production deploys start at 14:00 UTC.", "A deploy to production needs two approvals."]),
+    ("Who designed the bridge?",
+     "The engineer Mara Loquist drew the final plans in 1921.",
+     "The bridge crosses the Vell at its narrowest point.",
+     ["The bridge crosses the Vell at its narrowest point.",
+      "The bridge was repainted in 1990."]),
+]
+
+
+@pytest.mark.parametrize("question,answer,previous,distractors", CASES)
+def test_the_answering_sentence_outscores_word_overlap(reader, question, answer, previous,
+                                                       distractors):
+    texts = [pair_text(answer, previous)] + [pair_text(d, None) for d in distractors]
+    scores = reader.score(question, texts)
+    assert scores.shape == (len(texts),) and np.isfinite(scores).all()
+    assert int(np.argmax(scores)) == 0, scores
+
+
+def test_scores_do_not_depend_on_the_batch(reader):
+    texts = [pair_text(c[1], c[2]) for c in CASES]
+    together = reader.score(CASES[0][0], texts)
+    alone = np.array([reader.score(CASES[0][0], [t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=0.15)  # padding changes bf16 rounding only
+
+
+@pytest.mark.slow
+def test_a_reader_trains_saves_and_loads(tmp_path):
+    rec = QARecord("Abbey", "The abbey burned in 1204. Monks rebuilt it in 1230. Sheep graze "
+                            "on the hill. The bell is bronze.",
+                   (QAItem("When did the monks rebuild the abbey?", ("1230",)),
+                    QAItem("What is the bell made of?", ("bronze",)),
+                    QAItem("Who burned the abbey?", ())))
+    pairs = pairs_for([rec], distractors=0)
+    report = train(pairs, tmp_path / "r", layers=1, epochs=30, batch_size=8, lr=5e-4,
+                   trained_on=["test"])
+    assert report.steps == 45  # 3 questions, 2 per step (8 pairs of 4 units), 30 epochs
+    assert np.mean(report.losses[-5:]) < np.mean(report.losses[:5])
+    meta = json.loads((tmp_path / "r" / "reader.json").read_text())
+    assert meta["layers"] == 1 and meta["trained_on"] == ["test"] and meta["loss"] == "listwise"
+    assert (tmp_path / "r" / HEAD).exists() and (tmp_path / "r" / BODY).exists()
+    small = AnswerReader.load(tmp_path / "r", precision="fp32")
+    bell = [p for p in pairs if p.question == "What is the bell made of?"]
+    scores = small.score("What is the bell made of?", [p.text for p in bell])
+    assert bell[int(np.argmax(scores))].label == 1  # "The bell is bronze." learned
+
+    lora = train(pairs, tmp_path / "l", layers=1, epochs=2, batch_size=8, lora_r=4)
+    assert lora.steps == 3 and (tmp_path / "l" / "adapter_config.json").exists()
+    assert not (tmp_path / "l" / BODY).exists()
+    assert AnswerReader.load(tmp_path / "l").score("bell?", ["The bell is bronze."]).shape == (1,)
+
+
+def test_awkward_input_through_the_real_reader_is_cited_or_abstained(reader):
+    """The issue's bad input, with the shipped reader and its calibrated policy deciding."""
+    from knowledge.passages import build_passages
+    from knowledge.synthesis.extractive import ExtractiveSynthesizer
+    from tests.unit.test_extractive_answers import assert_grounded, hit
+
+    synth = ExtractiveSynthesizer(reader=reader.score, reader_policy=reader.policy())
+    table = "| setting | default |\n| --- | --- |\n" + "\n".join(
+        f"| OPTION_{i} | value {i} |" for i in range(60))
+    long = "The retention policy " + " ".join(f"clause{i}" for i in range(300)) + " applies."
+    cases = [
+        ([table, "```bash\nmake rollback ENV=prod\nmake verify\n```"],
+         "what is the default of OPTION_3 setting"),
+        ([long], "what does the retention policy say"),
+        (["Развёртывание выполняется по будням. Откат занимает три минуты.",
+          "デプロイは平日に行います。ロールバックは三分かかります。"], "デプロイはいつ？"),
+        (["To set up the bot:\n\n1. create the app\n2. copy the token\n3. run lorebot serve"],
+         "list all the steps to set up the bot"),
+        (["Deploys happen at 14:00 UTC on weekdays."], "xylophone quokka zeppelin?"),
+        (["Production deploys run at 14:00 UTC.", "Production deploys run at 16:00 UTC."],
+         "When do production deploys run?"),
+    ]
+    for texts, question in cases:
+        ps = build_passages([hit(i + 1, t) for i, t in enumerate(texts)])
+        res = synth.synthesize(question, ps)
+        assert (res.text == "" and res.abstain_reason) or res.abstain_reason is None
+        if res.text:
+            assert_grounded(res.text, ps)
