@@ -39,7 +39,8 @@ def synthesizer_from_settings(settings: Settings, *, embed: Any = None) -> Synth
                              extra_margin=settings.answer_extra_margin,
                              max_words=settings.answer_max_words,
                              reader=settings.answer_reader,
-                             reader_min_score=settings.answer_reader_min_score)
+                             reader_min_score=settings.answer_reader_min_score,
+                             reader_candidates=settings.answer_reader_candidates)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:

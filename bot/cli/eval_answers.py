@@ -108,7 +108,8 @@ def run_answers_eval(*, settings: Any, db: Any, folder: Path, split: str = "all"
         "dataset": str(folder), "split": split, "collection": collection,
         "synthesis": recorder.name,
         "settings": {k: getattr(settings, k) for k in (
-            "llm_provider", "answer_reader", "answer_reader_min_score", "abstain_threshold",
+            "llm_provider", "answer_reader", "answer_reader_min_score",
+            "answer_reader_candidates", "abstain_threshold",
             "answer_min_support", "answer_extra_margin",
             "answer_max_sentences", "answer_max_words", "retrieval_top_k")},
         **summarise(outcomes),

@@ -106,6 +106,7 @@ class AnswerReader:
     def __init__(self, model: Any, tokenizer: Any, meta: ReaderMeta, *, bf16: bool,
                  folder: Path | None = None) -> None:
         self.folder = folder
+        self._onnx: Any = None
         self.model = model
         self.tokenizer = tokenizer
         self.meta = meta
@@ -113,7 +114,11 @@ class AnswerReader:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, folder: Path | str = BUILTIN, *, precision: str = "auto") -> AnswerReader:
+    def load(cls, folder: Path | str = BUILTIN, *, precision: str = "auto",
+             runtime: str = "auto") -> AnswerReader:
+        """``runtime``: ``auto`` (ONNX Runtime when installed and it agrees with torch on a
+        probe batch, else torch), ``onnx`` or ``torch``; ``precision`` is torch's (``auto``:
+        bf16 autocast where the CPU has it)."""
         import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -123,7 +128,8 @@ class AnswerReader:
 
         folder = Path(folder)
         meta = ReaderMeta.read(folder)
-        encoder = body(meta.base_model, meta.layers)
+        want_onnx = runtime in ("auto", "onnx") and _onnx_available()
+        encoder = body(meta.base_model, meta.layers, eager=want_onnx)
         if (folder / BODY).exists():
             state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
             missing, unexpected = encoder.load_state_dict(state, strict=False)
@@ -143,9 +149,66 @@ class AnswerReader:
                                                   local_files_only=_offline())
         bf16 = precision == "bf16" or (precision == "auto" and cpu_supports_bf16()
                                        and not torch.cuda.is_available())
+        reader = cls(model, tokenizer, meta, bf16=bf16, folder=folder)
+        if want_onnx:
+            reader._onnx = reader._checked_onnx(required=runtime == "onnx")
+        if runtime == "auto" and reader._onnx is not None and bf16:
+            # bf16 torch and fp32 ONNX were each the faster one on different runs here: measure.
+            reader._onnx = reader._faster_of(reader._onnx)
         log.info("answer reader %s: %d layers, %s", folder, meta.layers,
-                 "bf16" if bf16 else "fp32")
-        return cls(model, tokenizer, meta, bf16=bf16, folder=folder)
+                 "onnx" if reader._onnx is not None else "bf16" if bf16 else "fp32")
+        return reader
+
+    def _checked_onnx(self, *, required: bool) -> Any:
+        """The ONNX export, used only if it gives torch's logits on a padded probe batch."""
+        import torch
+
+        from knowledge.synthesis.reader_net import OnnxReader
+
+        probe_q = "Who designed the bridge over the river?"
+        probe = [pair_text("The engineer Mara Loquist drew the final plans in 1921.",
+                           "The bridge crosses the Vell at its narrowest point."), "It rained."]
+        batch = self._tokenize(probe_q, probe)
+        try:
+            onnx = OnnxReader.export(self.model, batch)
+            with torch.inference_mode():
+                expected = self.model(**batch).float().numpy()
+            got = onnx({k: v.numpy() for k, v in batch.items()}).reshape(-1)
+            if np.max(np.abs(got - expected)) < 1e-3:
+                return onnx
+            reason = f"logits differ by {np.max(np.abs(got - expected)):.4f}"
+        except Exception as exc:  # noqa: BLE001 - any export failure means torch answers
+            reason = f"{exc.__class__.__name__}: {exc}"
+        if required:
+            raise ConfigError(f"the answer reader's ONNX export failed ({reason})")
+        log.warning("answer reader stays on torch: ONNX export unusable (%s)", reason)
+        return None
+
+    def _faster_of(self, onnx: Any) -> Any:
+        """ONNX, or None (torch) when torch scores a typical 8-candidate batch faster."""
+        import time
+
+        texts = [pair_text("The engineer Mara Loquist drew the final plans for the bridge in "
+                           "1921, two years after the flood.",
+                           "The bridge crosses the Vell at its narrowest point.")] * 8
+        timing: dict[str, float] = {}
+        for label, engine in (("onnx", onnx), ("torch", None)):
+            self._onnx = engine
+            self.score("Who designed the bridge over the river?", texts)  # warm up
+            runs = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                self.score("Who designed the bridge over the river?", texts)
+                runs.append(time.perf_counter() - t0)
+            timing[label] = min(runs)
+        log.info("answer reader runtimes (8 candidates): onnx %.1f ms, torch bf16 %.1f ms",
+                 timing["onnx"] * 1000, timing["torch"] * 1000)
+        return onnx if timing["onnx"] <= timing["torch"] else None
+
+    def _tokenize(self, question: str, texts: Sequence[str]) -> Any:
+        return self.tokenizer([question] * len(texts), list(texts), padding=True,
+                              truncation="longest_first", max_length=self.meta.max_tokens,
+                              return_tensors="pt")
 
     def policy(self) -> ReaderPolicy:
         """The calibrated policy stored with the weights (defaults if never calibrated)."""
@@ -161,13 +224,21 @@ class AnswerReader:
 
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        batch = self.tokenizer([question] * len(texts), list(texts), padding=True,
-                               truncation="longest_first", max_length=self.meta.max_tokens,
-                               return_tensors="pt")
-        with self._lock, torch.inference_mode():
-            if self.bf16:
-                with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        batch = self._tokenize(question, texts)
+        with self._lock:
+            if self._onnx is not None:
+                return np.asarray(self._onnx({k: v.numpy() for k, v in batch.items()}),
+                                  dtype=np.float32).reshape(-1)
+            with torch.inference_mode():
+                if self.bf16:
+                    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                        logits = self.model(**batch)
+                else:
                     logits = self.model(**batch)
-            else:
-                logits = self.model(**batch)
         return logits.float().reshape(-1).cpu().numpy()
+
+
+def _onnx_available() -> bool:
+    from knowledge.onnx_encoder import available
+
+    return available()
