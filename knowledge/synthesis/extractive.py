@@ -11,6 +11,11 @@ something the lead lacks (question terms it does not contain, or another source'
 Units are quoted verbatim with their ``[n]``, so the answer can never state something no source
 says.
 
+With an answer reader (``knowledge.synthesis.reader``, the default through ``ANSWER_READER``)
+nothing is embedded: the term features alone pick the few plausible units, the reader scores
+each with the question, and its calibrated policy decides the lead, the second unit and the
+abstention (``benchmarks/ANSWERS.md``, update 3).
+
 When even the best unit scores below ``min_support`` the passages are on topic but do not say
 it: the result is empty with an ``abstain_reason`` and the service abstains, listing the
 closest sources.
@@ -117,6 +122,29 @@ class _VectorCache:
         return vecs[0], out
 
 
+def _unit_headings(passages: Sequence[Passage], cands: Sequence[Unit]) -> list[str | None]:
+    """Each candidate's section heading: the heading path of the chunk its text is in (a
+    passage merges neighbouring chunks, each under its own heading)."""
+    out: list[str | None] = []
+    spans: dict[int, list[tuple[int, str]]] = {}
+    for u in cands:
+        p = passages[u.passage]
+        hits = getattr(p, "hits", None) or []
+        if u.passage not in spans:
+            starts, at = [], 0
+            for h in hits:
+                starts.append((at, getattr(h, "heading_path", "") or ""))
+                at += len(h.text) + 1
+            spans[u.passage] = starts
+        where = p.text.find(u.text[:80])
+        heading = None
+        for start, path in spans[u.passage]:
+            if where >= start:
+                heading = path or None
+        out.append(heading)
+    return out
+
+
 class ExtractiveSynthesizer:
     name = "extractive"
 
@@ -184,7 +212,7 @@ class ExtractiveSynthesizer:
         if not cands:
             return [], None
         if self.reader is not None:
-            scores, confidence = self._read(question, cands, x)
+            scores, confidence = self._read(question, cands, x, _unit_headings(passages, cands))
             row = np.array([confidence])
         else:
             scores = x @ self._w
@@ -200,10 +228,12 @@ class ExtractiveSynthesizer:
                for i, u in enumerate(cands)]
         return sorted(out, key=lambda s: (-s.score, s.unit.passage, s.unit.position)), row
 
-    def _read(self, question: str, cands: Sequence[Unit], x: np.ndarray
-              ) -> tuple[np.ndarray, float]:
+    def _read(self, question: str, cands: Sequence[Unit], x: np.ndarray,
+              headings: Sequence[str | None] = ()) -> tuple[np.ndarray, float]:
         """(scores, best score): the reader reads the term features' top candidates; the rest
-        rank below every one it read, in term-score order."""
+        rank below every one it read, in term-score order. A unit is read with the sentence
+        before it; a list, table or code block with its own section's heading instead (what a
+        block is about is usually in its heading, not in the sentence above it)."""
         assert self.reader is not None
         lex = x @ self._lex
         top = np.argsort(-lex, kind="stable")[:max(1, self.policy.candidates)]
@@ -212,7 +242,10 @@ class ExtractiveSynthesizer:
         for i in top:
             u = cands[i]
             prev = where.get((u.passage, u.position - 1))
-            texts.append(pair_text(u.text, cands[prev].text if prev is not None else None))
+            context = cands[prev].text if prev is not None else None
+            if u.kind == "block" and i < len(headings) and headings[i]:
+                context = headings[i]
+            texts.append(pair_text(u.text, context))
         read = np.asarray(self.reader(question, texts), dtype=np.float64)
         scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \
             - 1e3

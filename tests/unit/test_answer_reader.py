@@ -175,3 +175,23 @@ def test_max_negatives_keeps_the_answer_and_the_hardest_others():
     pairs = pairs_for([rec], distractors=0, max_negatives=1)
     assert [(p.label, p.text.split(" [SEP] ")[0]) for p in pairs] == [
         (0, "The abbey burned in 1204."), (1, "Monks rebuilt the abbey in 1230.")]
+
+
+def test_a_block_is_read_with_its_own_sections_heading():
+    from knowledge.passages import build_passages as bp
+    from knowledge.store.search import SearchHit
+
+    def h(cid, ordinal, text, heading):
+        return SearchHit(chunk_id=cid, document_id=1, ordinal=ordinal, text=text,
+                         heading_path=heading, title="Slack", uri="slack.md", collection="c",
+                         source="s", similarity=0.6, keyword_rank=None, vector_position=None,
+                         keyword_position=None, score=1.0, last_success_at=None)
+
+    steps = "1. Create the app\n2. Copy the token"
+    ps = bp([h(1, 0, "Slack is a chat tool.", "Slack > Intro"),
+             h(2, 1, steps, "Slack > Create the Slack app")])
+    reader = KeywordReader("token")
+    ExtractiveSynthesizer(reader=reader, reader_policy=ReaderPolicy(candidates=4)
+                          ).synthesize("How do I set up the app?", ps)
+    assert pair_text(steps, "Slack > Create the Slack app") in reader.seen[0]
+    assert "Slack is a chat tool." in reader.seen[0]
