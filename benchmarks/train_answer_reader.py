@@ -41,7 +41,6 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--lora-r", type=int, default=0, help="0: fine-tune the layers")
     p.add_argument("--distractors", type=int, default=2)
     p.add_argument("--max-negatives", type=int, default=4,
                    help="in-paragraph negatives per question (the hardest); -1: all")
@@ -67,7 +66,7 @@ def main() -> None:
     trained_on = [f"data/answer-reader ({len(files)} files)"] + \
         [f"squad2-dev:{a}" for a in args.squad_article]
     report = train(pairs, args.out, layers=args.layers, epochs=args.epochs, lr=args.lr,
-                   lora_r=args.lora_r, seed=args.seed, trained_on=trained_on, progress=progress)
+                   seed=args.seed, trained_on=trained_on, progress=progress)
     print(json.dumps({"steps": report.steps, "minutes": round(report.seconds / 60, 1),
                       "cores": os.cpu_count(), "final_loss": round(
                           sum(report.losses[-50:]) / len(report.losses[-50:]), 4)}))

@@ -44,7 +44,6 @@ class OnnxEncoder:
 
     @classmethod
     def export(cls, model_path: str, tokenizer: Any, *, local_files_only: bool) -> OnnxEncoder:
-        import onnxruntime as ort
         import torch
         from transformers import AutoModel
 
@@ -61,23 +60,32 @@ class OnnxEncoder:
             def forward(self, *args: Any) -> Any:
                 return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
 
-        buffer = io.BytesIO()
         axes = {n: {0: "batch", 1: "tokens"} for n in (*names, "last_hidden_state")}
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(_Hidden(model), tuple(sample[n] for n in names), buffer,
-                              input_names=list(names), output_names=["last_hidden_state"],
-                              dynamic_axes=axes, opset_version=17, dynamo=False)
-        options = ort.SessionOptions()
-        # Spinning worker threads would starve a Postgres on the same cores (see knowledge/__init__).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        session = export_session(_Hidden(model), tuple(sample[n] for n in names), list(names),
+                                 "last_hidden_state", axes)
         return cls(session, names)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         feed = {n: np.asarray(batch[n], dtype=np.int64) for n in self._inputs}
         return self._session.run(None, feed)[0]
+
+
+def export_session(module: Any, args: tuple[Any, ...], input_names: list[str], output: str,
+                   dynamic_axes: dict[str, dict[int, str]]) -> Any:
+    """An ONNX Runtime session for a torch module, exported in memory (no file to manage)."""
+    import onnxruntime as ort
+    import torch
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, args, buffer, input_names=input_names, output_names=[output],
+                          dynamic_axes=dynamic_axes, opset_version=17, dynamo=False)
+    options = ort.SessionOptions()
+    # Spinning worker threads would starve a Postgres on the same cores (see knowledge/__init__).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
 
 
 def agrees(encode_a: Callable[[list[str]], np.ndarray], encode_b: Callable[[list[str]], np.ndarray],

@@ -8,10 +8,11 @@ island"), so it can judge that; its probability is also the answerability signal
 answers: the passages are on topic but do not say it).
 
 It is the embedding model's own encoder (all-MiniLM-L6-v2, which ships offline) cut to its first
-layers, with LoRA adapters and a one-logit head trained by
+layers, fine-tuned, with a small head, trained by
 ``knowledge.synthesis.reader_training`` on reading-comprehension questions written for lorebot
-(``data/answer-reader/``) plus one SQuAD 2.0 article from ``../shared``; only the adapters (about
-a megabyte) ship, in ``knowledge/synthesis/reader_weights/``. Nothing is downloaded.
+(``data/answer-reader/``) plus one SQuAD 2.0 article from ``../shared``; the tuned layers (fp16,
+without the word embeddings: 12.6 MB) ship in ``knowledge/synthesis/reader_weights/``. Nothing is
+downloaded.
 """
 
 from __future__ import annotations
@@ -130,16 +131,14 @@ class AnswerReader:
         meta = ReaderMeta.read(folder)
         want_onnx = runtime in ("auto", "onnx") and _onnx_available()
         encoder = body(meta.base_model, meta.layers, eager=want_onnx)
-        if (folder / BODY).exists():
-            state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
-            missing, unexpected = encoder.load_state_dict(state, strict=False)
-            if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
-                raise ConfigError(f"{folder / BODY} does not fit {meta.base_model} with "
-                                  f"{meta.layers} layers; retrain the reader")
-        else:  # a reader trained as LoRA adapters (train(lora_r=...))
-            from peft import PeftModel
-
-            encoder = PeftModel.from_pretrained(encoder, str(folder)).merge_and_unload()
+        if not (folder / BODY).exists():
+            raise ConfigError(f"{folder} has no {BODY}; train the reader with "
+                              "benchmarks/train_answer_reader.py or set ANSWER_READER=builtin")
+        state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
+        missing, unexpected = encoder.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
+            raise ConfigError(f"{folder / BODY} does not fit {meta.base_model} with "
+                              f"{meta.layers} layers; retrain the reader")
         model = ReaderNet(encoder)
         saved = load_file(str(folder / HEAD))
         model.head.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("head.")})

@@ -76,25 +76,11 @@ class OnnxReader:
 
     @classmethod
     def export(cls, net: ReaderNet, sample: dict[str, torch.Tensor]) -> OnnxReader:
-        import io
-        import warnings
-
-        import onnxruntime as ort
+        from knowledge.onnx_encoder import export_session
 
         names = ["input_ids", "attention_mask", "token_type_ids"]
-        buffer = io.BytesIO()
         axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"logits": {0: "batch"}}
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(net, tuple(sample[n] for n in names), buffer, input_names=names,
-                              output_names=["logits"], dynamic_axes=axes, opset_version=17,
-                              dynamo=False)
-        options = ort.SessionOptions()
-        # Spinning worker threads would starve a Postgres on the same cores (knowledge/__init__).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        return cls(ort.InferenceSession(buffer.getvalue(), options,
-                                        providers=["CPUExecutionProvider"]))
+        return cls(export_session(net, tuple(sample[n] for n in names), names, "logits", axes))
 
     def __call__(self, batch: dict[str, Any]) -> Any:
         import numpy as np

@@ -7,9 +7,9 @@ cuts it) becomes a (question, unit) pair, labelled 1 when it holds an answer; a 
 Unanswerable questions give only negatives, which is what teaches the reader to doubt an
 on-topic sentence that does not say it.
 
-Training is pointwise (binary cross-entropy) over LoRA adapters on the first layers of the
-embedding encoder plus a fresh head; only the adapters are saved, with a ``reader.json`` that
-says how to rebuild the body.
+Training is listwise (see :func:`train`) over the first layers of the embedding encoder and a
+fresh head; the tuned layers are saved in fp16 without the word embeddings (those come from the
+base model's package), with a ``reader.json`` that says how to rebuild the body.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def _groups(pairs: Sequence[Pair]) -> list[list[int]]:
 
 def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-v2",
           layers: int = 3, epochs: float = 2.0, batch_size: int = 32, lr: float = 1e-4,
-          lora_r: int = 0, max_tokens: int = 128, seed: int = 0,
+          max_tokens: int = 128, seed: int = 0,
           trained_on: Sequence[str] = (),
           progress: Callable[[int, int, float], None] | None = None) -> TrainReport:
     """Train the reader on ``pairs``; writes its weights and ``reader.json`` to ``out``.
@@ -158,8 +158,7 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     Listwise: each question's candidates (and a learned "none of them" logit) share one
     softmax, the answering unit(s) the target, or "none" for an unanswerable question. That is
     the decision the answer makes (which unit leads, and whether any does); a pointwise loss
-    over 10% positives spent its first thousand steps learning the base rate. ``lora_r`` > 0
-    trains LoRA adapters instead of the layers themselves (smaller files, learns slower)."""
+    over 10% positives spent its first thousand steps learning the base rate."""
     import torch
     from safetensors.torch import save_file
     from transformers import AutoTokenizer
@@ -171,15 +170,10 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     rng = random.Random(seed)
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(base_model),
                                               local_files_only=_offline())
-    if lora_r > 0:
-        from peft import LoraConfig, get_peft_model
-
-        model = ReaderNet(get_peft_model(body(base_model, layers), LoraConfig(
-            r=lora_r, lora_alpha=2 * lora_r, lora_dropout=0.05,
-            target_modules=["query", "key", "value", "dense"])))
-    else:  # the layers themselves; the word embeddings stay the base model's (not saved)
-        model = ReaderNet(body(base_model, layers))
-        model.body.embeddings.word_embeddings.weight.requires_grad_(False)
+    # The layers themselves are tuned (LoRA adapters learned far slower here); the word
+    # embeddings stay the base model's and are not saved.
+    model = ReaderNet(body(base_model, layers))
+    model.body.embeddings.word_embeddings.weight.requires_grad_(False)
     groups = _groups(pairs)
     order = list(range(len(groups)))
     per_step = max(1, round(batch_size / (len(pairs) / max(1, len(groups)))))
@@ -227,22 +221,16 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
             progress(step, steps, sum(losses[-50:]) / len(losses[-50:]))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (BODY, "adapter_model.safetensors", "adapter_config.json"):
-        (out / stale).unlink(missing_ok=True)
-    if lora_r > 0:
-        model.body.save_pretrained(str(out))
-        (out / "README.md").unlink(missing_ok=True)  # peft's model-card template, empty here
-    else:
-        save_file({k: v.detach().half().contiguous() for k, v in model.body.state_dict().items()
-                   if not k.startswith("embeddings.word_embeddings")}, str(out / BODY))
+    save_file({k: v.detach().half().contiguous() for k, v in model.body.state_dict().items()
+               if not k.startswith("embeddings.word_embeddings")}, str(out / BODY))
     head_state = {f"head.{k}": v.detach().contiguous() for k, v in model.head.state_dict().items()}
     save_file(dict(head_state, null=model.null.detach().contiguous()), str(out / HEAD))
     (out / META).write_text(json.dumps({
         "base_model": base_model, "layers": layers, "max_tokens": max_tokens,
-        "tuning": "lora" if lora_r > 0 else "full", "loss": "listwise",
+        "tuning": "full", "loss": "listwise",
         "trained_on": list(trained_on), "pairs": len(pairs), "questions": len(groups),
         "positives": sum(p.label for p in pairs), "epochs": epochs, "lr": lr,
-        "lora_r": lora_r, "batch_size": batch_size, "seed": seed, "steps": steps}, indent=2)
+        "batch_size": batch_size, "seed": seed, "steps": steps}, indent=2)
         + "\n")
     return TrainReport(pairs=len(pairs), positives=sum(p.label for p in pairs), steps=steps,
                        seconds=time.perf_counter() - t0, losses=losses)

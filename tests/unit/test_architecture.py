@@ -17,8 +17,7 @@ RULES = {
     "llama_index": {"knowledge"},
     "pgvector": {"knowledge", "bot/db"},
     "onnxruntime": {"knowledge"},
-    # LoRA adapters: the style model (finetune) and the answer reader (knowledge/synthesis/reader)
-    "peft": {"finetune", "knowledge/synthesis"},
+    "peft": {"finetune"},
     "trl": {"finetune"},
 }
 
