@@ -122,27 +122,16 @@ class _VectorCache:
         return vecs[0], out
 
 
-def _unit_headings(passages: Sequence[Passage], cands: Sequence[Unit]) -> list[str | None]:
-    """Each candidate's section heading: the heading path of the chunk its text is in (a
-    passage merges neighbouring chunks, each under its own heading)."""
-    out: list[str | None] = []
-    spans: dict[int, list[tuple[int, str]]] = {}
-    for u in cands:
-        p = passages[u.passage]
-        hits = getattr(p, "hits", None) or []
-        if u.passage not in spans:
-            starts, at = [], 0
-            for h in hits:
-                starts.append((at, getattr(h, "heading_path", "") or ""))
-                at += len(h.text) + 1
-            spans[u.passage] = starts
-        where = p.text.find(u.text[:80])
-        heading = None
-        for start, path in spans[u.passage]:
-            if where >= start:
-                heading = path or None
-        out.append(heading)
-    return out
+def _heading_of(passage: Passage, unit: Unit) -> str | None:
+    """The section heading of the chunk the unit's text is in (a passage merges neighbouring
+    chunks, each under its own heading)."""
+    hits = getattr(passage, "hits", None) or []
+    where, at, heading = passage.text.find(unit.text[:80]), 0, None
+    for h in hits:
+        if where >= at:
+            heading = getattr(h, "heading_path", "") or None
+        at += len(h.text) + 1
+    return heading
 
 
 class ExtractiveSynthesizer:
@@ -212,7 +201,7 @@ class ExtractiveSynthesizer:
         if not cands:
             return [], None
         if self.reader is not None:
-            scores, confidence = self._read(question, cands, x, _unit_headings(passages, cands))
+            scores, confidence = self._read(question, cands, x, passages)
             row = np.array([confidence])
         else:
             scores = x @ self._w
@@ -229,7 +218,7 @@ class ExtractiveSynthesizer:
         return sorted(out, key=lambda s: (-s.score, s.unit.passage, s.unit.position)), row
 
     def _read(self, question: str, cands: Sequence[Unit], x: np.ndarray,
-              headings: Sequence[str | None] = ()) -> tuple[np.ndarray, float]:
+              passages: Sequence[Passage]) -> tuple[np.ndarray, float]:
         """(scores, best score): the reader reads the term features' top candidates; the rest
         rank below every one it read, in term-score order. A unit is read with the sentence
         before it; a list, table or code block with its own section's heading instead (what a
@@ -243,8 +232,8 @@ class ExtractiveSynthesizer:
             u = cands[i]
             prev = where.get((u.passage, u.position - 1))
             context = cands[prev].text if prev is not None else None
-            if u.kind == "block" and i < len(headings) and headings[i]:
-                context = headings[i]
+            if u.kind == "block":
+                context = _heading_of(passages[u.passage], u) or context
             texts.append(pair_text(u.text, context))
         read = np.asarray(self.reader(question, texts), dtype=np.float64)
         scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \

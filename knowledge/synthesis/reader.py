@@ -129,11 +129,11 @@ class AnswerReader:
 
         folder = Path(folder)
         meta = ReaderMeta.read(folder)
-        want_onnx = runtime in ("auto", "onnx") and _onnx_available()
-        encoder = body(meta.base_model, meta.layers, eager=want_onnx)
         if not (folder / BODY).exists():
             raise ConfigError(f"{folder} has no {BODY}; train the reader with "
                               "benchmarks/train_answer_reader.py or set ANSWER_READER=builtin")
+        want_onnx = runtime in ("auto", "onnx") and _onnx_available()
+        encoder = body(meta.base_model, meta.layers, eager=want_onnx)
         state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
         missing, unexpected = encoder.load_state_dict(state, strict=False)
         if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
