@@ -78,6 +78,7 @@ def results_for(synth: ExtractiveSynthesizer, outcomes: list[Any], passages: lis
 def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: list[int],
            off: list[list[Any]]) -> tuple[ReaderPolicy, dict[str, Any]]:
     best: tuple[float, ReaderPolicy, dict[str, Any]] = (-2.0, ReaderPolicy(), {})
+    # -1.0 marks a setting that breaks a constraint: kept only if nothing meets them all.
     for k in CANDIDATES:
         for lw in LEXICAL:
             for margin in MARGINS:
@@ -98,6 +99,13 @@ def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: li
                     if score > best[0]:
                         best = (score, ReaderPolicy(candidates=k, lexical_weight=lw,
                                                     min_score=float(t), extra_margin=margin), s)
+    if best[0] < 0:
+        # No setting met every constraint: say so instead of passing a violating one off as
+        # calibrated (the reverse-direction run hit this: off-topic abstention and false-abstain
+        # could not both be met on Computational complexity theory).
+        best[2]["constraints_met"] = False
+        print("calibrate_reader: no setting meets every constraint; the least bad is reported",
+              file=sys.stderr)
     return best[1], best[2]
 
 
