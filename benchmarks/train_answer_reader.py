@@ -1,6 +1,6 @@
 """Train lorebot's answer reader (knowledge/synthesis/reader.py) and say how long it took.
 
-Data: the reading-comprehension paragraphs written for lorebot (``data/answer-reader/``, invented
+Data: the reading-comprehension paragraphs written for lorebot (``datasets/answer-reader/``, invented
 subjects, see its README) plus the SQuAD 2.0 article(s) named by ``--squad-article`` from
 ``../shared/eval/squad2-dev``; the other article stays held out for benchmarks/calibrate_reader.py.
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--data", type=Path, default=ROOT / "data" / "answer-reader")
+    p.add_argument("--data", type=Path, default=ROOT / "datasets" / "answer-reader")
     p.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "eval" / "squad2-dev")
     p.add_argument("--squad-article", action="append", default=[],
                    help="a squad2-dev article to train on (repeatable); the rest stay held out")
@@ -63,7 +63,7 @@ def main() -> None:
             eta = (time.perf_counter() - t0) / step * (steps - step)
             print(f"step {step}/{steps}  loss {loss:.4f}  eta {eta / 60:.1f} min", flush=True)
 
-    trained_on = [f"data/answer-reader ({len(files)} files)"] + \
+    trained_on = [f"datasets/answer-reader ({len(files)} files)"] + \
         [f"squad2-dev:{a}" for a in args.squad_article]
     report = train(pairs, args.out, layers=args.layers, epochs=args.epochs, lr=args.lr,
                    seed=args.seed, trained_on=trained_on, progress=progress)

@@ -10,7 +10,7 @@ answers: the passages are on topic but do not say it).
 It is the embedding model's own encoder (all-MiniLM-L6-v2, which ships offline) cut to its first
 layers, fine-tuned, with a small head, trained by
 ``knowledge.synthesis.reader_training`` on reading-comprehension questions written for lorebot
-(``data/answer-reader/``) plus one SQuAD 2.0 article from ``../shared``; the tuned layers (fp16,
+(``datasets/answer-reader/``) plus one SQuAD 2.0 article from ``../shared``; the tuned layers (fp16,
 without the word embeddings: 12.6 MB) ship in ``knowledge/synthesis/reader_weights/``. Nothing is
 downloaded.
 """

@@ -195,3 +195,13 @@ def test_a_block_is_read_with_its_own_sections_heading():
                           ).synthesize("How do I set up the app?", ps)
     assert pair_text(steps, "Slack > Create the Slack app") in reader.seen[0]
     assert "Slack is a chat tool." in reader.seen[0]
+
+
+def test_the_shipped_training_data_is_valid():
+    """datasets/answer-reader is what the builtin reader was trained on: every line loads, and
+    every answer is a span of its paragraph (load_records checks that)."""
+    folder = Path(__file__).resolve().parents[2] / "datasets" / "answer-reader"
+    records = load_records(sorted(folder.glob("*.jsonl")))
+    assert len(records) >= 500
+    assert all(len(r.questions) == 8 for r in records)
+    assert sum(not q.answers for r in records for q in r.questions) == 3 * len(records)
