@@ -158,10 +158,12 @@ def objective(s: dict[str, Any]) -> float:
         0.5 * (s["unanswerable_abstain_rate"] or 0)
 
 
-def fit_weights(outcomes: list[Outcome], passages: list[list[Any]], embed: CachedEmbed,
-                idx: list[int]) -> dict[str, float]:
+def fit_weights(outcomes: list[Outcome], passages: list[list[Any]], embed: CachedEmbed | None,
+                idx: list[int], drop: tuple[str, ...] = ()) -> dict[str, float]:
     """Logistic regression over every candidate unit of the answerable questions ``idx``
-    (label: the unit holds a gold answer); every candidate embedded, as the best ones are."""
+    (label: the unit holds a gold answer); every candidate embedded, as the best ones are.
+    ``drop``: features left out of the fit (``similarity``, ``similarity_gap`` with no
+    ``embed``: scoring.LEXICAL_WEIGHTS, what picks the answer reader's candidates)."""
     from sklearn.linear_model import LogisticRegression
 
     from knowledge.answer_eval import contains_gold
@@ -182,10 +184,11 @@ def fit_weights(outcomes: list[Outcome], passages: list[list[Any]], embed: Cache
     # Pointwise: a pairwise (RankSVM-style) fit was tried and ranked worse held out (first-
     # sentence hit 0.66 vs 0.69 on Computational complexity theory).
     x_all, y_all = np.vstack(xs), np.asarray(ys)
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x_all[:, 1:], y_all)  # bias: intercept
+    keep = [k for k in range(1, len(FEATURES)) if FEATURES[k] not in drop]  # bias: intercept
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(x_all[:, keep], y_all)
     weights = {"bias": round(float(model.intercept_[0]), 3)}
-    weights.update({f: round(float(c), 3) for f, c in zip(FEATURES[1:], model.coef_[0],
-                                                           strict=True)})
+    weights.update({FEATURES[k]: round(float(c), 3) for k, c in zip(keep, model.coef_[0],
+                                                                     strict=True)})
     return weights
 
 
@@ -302,8 +305,10 @@ def main() -> None:
             for e, c in off_topic_scores(synth, off)) / len(off), 4)
         for s in (on_tune, held):
             s.pop("latency", None)
+        lexical = fit_weights(outcomes, passages, None, idx_t,
+                              drop=("similarity", "similarity_gap"))
         result["directions"].append({"tuned_on": tune_on, "chosen": chosen, "on_tuning": on_tune,
-                                     "held_out": held})
+                                     "held_out": held, "lexical_weights": lexical})
         print(json.dumps(result["directions"][-1], indent=1), flush=True)
     result["synthesis_latency_ms"] = synthesis_latency(outcomes, passages, settings)
     Path(args.out).write_text(json.dumps(result, indent=2))

@@ -28,7 +28,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.calibrate_abstention import OFF_TOPIC  # noqa: E402
-from benchmarks.calibrate_answers import collect, collect_off_topic, evaluate  # noqa: E402
+from benchmarks.calibrate_answers import (  # noqa: E402
+    collect,
+    collect_off_topic,
+    evaluate,
+    synthesise_all,
+)
 from knowledge.answer_eval import load_qa  # noqa: E402
 from knowledge.synthesis.extractive import ExtractiveSynthesizer, ReaderPolicy  # noqa: E402
 from knowledge.synthesis.reader import META, AnswerReader  # noqa: E402
@@ -66,15 +71,6 @@ def objective(s: dict[str, Any]) -> float:
         (s["unanswerable_abstain_rate"] or 0)
 
 
-def results_for(synth: ExtractiveSynthesizer, outcomes: list[Any], passages: list[Any],
-                idx: list[int]) -> list[tuple[float, Any]]:
-    out = []
-    for i in idx:
-        ps = passages[i]
-        out.append((1.0, synth.synthesize(outcomes[i].question.question, ps) if ps else None))
-    return out
-
-
 def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: list[int],
            off: list[list[Any]]) -> tuple[ReaderPolicy, dict[str, Any]]:
     best: tuple[float, ReaderPolicy, dict[str, Any]] = (-2.0, ReaderPolicy(), {})
@@ -86,7 +82,7 @@ def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: li
                                       extra_margin=margin)
                 synth = ExtractiveSynthesizer(reader=read, reader_policy=policy,
                                               max_sentences=2)
-                results = results_for(synth, outcomes, passages, idx)
+                results = synthesise_all(outcomes, passages, synth, idx)
                 confs = [r.confidence for _, r in results if r is not None and r.text]
                 off_conf = [synth.synthesize(q, ps).confidence if ps else -1e9
                             for q, ps in zip(OFF_TOPIC, off, strict=True)]
@@ -129,7 +125,7 @@ def main() -> None:
     idx_h = [i for i, a in enumerate(article) if a != args.tune]
     policy, on_tune = choose(outcomes, passages, read, idx_t, off)
     synth = ExtractiveSynthesizer(reader=read, reader_policy=policy, max_sentences=2)
-    held = evaluate(outcomes, results_for(synth, outcomes, passages, idx_h), 0.0,
+    held = evaluate(outcomes, synthesise_all(outcomes, passages, synth, idx_h), 0.0,
                     policy.min_score, idx_h)
     held["off_topic_abstain_rate"] = round(float(np.mean([
         (synth.synthesize(q, ps).confidence or -1e9) < policy.min_score if ps else True

@@ -51,7 +51,7 @@ def pair_text(text: str, context: str | None) -> str:
 @dataclass(frozen=True)
 class ReaderPolicy:
     """How the reader's logits become the answer: calibrated per trained reader (its
-    ``reader.json``, written by benchmarks/calibrate_answers.py on the tuning article).
+    ``reader.json``, written by benchmarks/calibrate_reader.py on the tuning article).
 
     ``candidates``: how many units (the best by the term features alone) the reader reads;
     ``lexical_weight``: the term score's share in the final score (reader logit + weight *
@@ -70,6 +70,7 @@ class ReaderMeta:
     layers: int
     max_tokens: int
     trained_on: tuple[str, ...] = ()
+    policy: ReaderPolicy = ReaderPolicy()  # the calibrated one, or defaults if never calibrated
 
     @classmethod
     def read(cls, folder: Path) -> ReaderMeta:
@@ -78,9 +79,13 @@ class ReaderMeta:
             raise ConfigError(f"{folder} is not an answer reader (no {META}); train one with "
                               "benchmarks/train_answer_reader.py or set ANSWER_READER=builtin")
         raw = json.loads(path.read_text())
+        policy = raw.get("policy", {})
         return cls(base_model=str(raw["base_model"]), layers=int(raw["layers"]),
                    max_tokens=int(raw.get("max_tokens", 128)),
-                   trained_on=tuple(raw.get("trained_on", ())))
+                   trained_on=tuple(raw.get("trained_on", ())),
+                   policy=ReaderPolicy(**{k: policy[k] for k in (
+                       "candidates", "lexical_weight", "min_score", "extra_margin")
+                       if k in policy}))
 
 
 def resolve_reader(setting: str) -> Path | None:
@@ -104,9 +109,7 @@ class AnswerReader:
     runs under bf16 autocast (about 1.5x faster here); elsewhere in fp32.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, meta: ReaderMeta, *, bf16: bool,
-                 folder: Path | None = None) -> None:
-        self.folder = folder
+    def __init__(self, model: Any, tokenizer: Any, meta: ReaderMeta, *, bf16: bool) -> None:
         self._onnx: Any = None
         self.model = model
         self.tokenizer = tokenizer
@@ -125,6 +128,7 @@ class AnswerReader:
         from transformers import AutoTokenizer
 
         from knowledge.embeddings import _offline, cpu_supports_bf16, resolve_model_path
+        from knowledge.onnx_encoder import available as onnx_available
         from knowledge.synthesis.reader_net import ReaderNet, body
 
         folder = Path(folder)
@@ -132,7 +136,7 @@ class AnswerReader:
         if not (folder / BODY).exists():
             raise ConfigError(f"{folder} has no {BODY}; train the reader with "
                               "benchmarks/train_answer_reader.py or set ANSWER_READER=builtin")
-        want_onnx = runtime in ("auto", "onnx") and _onnx_available()
+        want_onnx = runtime in ("auto", "onnx") and onnx_available()
         encoder = body(meta.base_model, meta.layers, eager=want_onnx)
         state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
         missing, unexpected = encoder.load_state_dict(state, strict=False)
@@ -148,7 +152,7 @@ class AnswerReader:
                                                   local_files_only=_offline())
         bf16 = precision == "bf16" or (precision == "auto" and cpu_supports_bf16()
                                        and not torch.cuda.is_available())
-        reader = cls(model, tokenizer, meta, bf16=bf16, folder=folder)
+        reader = cls(model, tokenizer, meta, bf16=bf16)
         if want_onnx:
             reader._onnx = reader._checked_onnx(required=runtime == "onnx")
         if runtime == "auto" and reader._onnx is not None and bf16:
@@ -210,12 +214,8 @@ class AnswerReader:
                               return_tensors="pt")
 
     def policy(self) -> ReaderPolicy:
-        """The calibrated policy stored with the weights (defaults if never calibrated)."""
-        raw = json.loads((self.folder / META).read_text()).get("policy", {}) \
-            if self.folder is not None else {}
-        fields = {k: raw[k] for k in ("candidates", "lexical_weight", "min_score",
-                                      "extra_margin") if k in raw}
-        return ReaderPolicy(**fields)
+        """The calibrated policy stored with the weights (read with them)."""
+        return self.meta.policy
 
     def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """One logit per text (``pair_text`` output), in order."""
@@ -235,9 +235,3 @@ class AnswerReader:
                 else:
                     logits = self.model(**batch)
         return logits.float().reshape(-1).cpu().numpy()
-
-
-def _onnx_available() -> bool:
-    from knowledge.onnx_encoder import available
-
-    return available()

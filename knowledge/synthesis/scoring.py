@@ -156,7 +156,8 @@ def weight_vector(weights: Mapping[str, float], names: Sequence[str] = FEATURES)
 
 
 # The same fit (same data) without the two similarity features: the term score that picks what
-# the answer reader reads (knowledge.synthesis.reader), when no sentence is embedded.
+# the answer reader reads (knowledge.synthesis.reader), when no sentence is embedded
+# (calibrate_answers.py, ``lexical_weights`` of the direction tuned on Normans).
 LEXICAL_WEIGHTS: dict[str, float] = {
     "bias": -4.721, "coverage": 1.881, "passage_coverage": 0.024, "neighbour_coverage": 0.919,
     "rank": 2.188, "passage_similarity": 1.147, "answer_type": 0.591, "novelty": -1.401,
