@@ -43,6 +43,7 @@ from knowledge.synthesis.reader import META, AnswerReader  # noqa: E402
 CANDIDATES = tuple(int(k) for k in os.environ.get("CAL_CANDIDATES", "4").split(","))
 LEXICAL = (0.0, 0.25, 0.5)
 MARGINS = (0.5, 1.0, 2.0, 3.0)
+POOLS = ("max", "sum")
 MAX_FALSE_ABSTAIN = 0.06
 MAX_MEDIAN_WORDS = int(os.environ.get("CAL_MAX_MEDIAN_WORDS", "35"))
 MIN_OFF_TOPIC = 0.95
@@ -77,9 +78,9 @@ def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: li
     # -1.0 marks a setting that breaks a constraint: kept only if nothing meets them all.
     for k in CANDIDATES:
         for lw in LEXICAL:
-            for margin in MARGINS:
+            for margin, pool in [(m, p) for m in MARGINS for p in POOLS]:
                 policy = ReaderPolicy(candidates=k, lexical_weight=lw, min_score=-1e9,
-                                      extra_margin=margin)
+                                      extra_margin=margin, pool=pool)
                 synth = ExtractiveSynthesizer(reader=read, reader_policy=policy,
                                               max_sentences=2)
                 results = synthesise_all(outcomes, passages, synth, idx)
@@ -94,7 +95,8 @@ def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: li
                         else -1.0
                     if score > best[0]:
                         best = (score, ReaderPolicy(candidates=k, lexical_weight=lw,
-                                                    min_score=float(t), extra_margin=margin), s)
+                                                    min_score=float(t), extra_margin=margin,
+                                                    pool=pool), s)
     if best[0] < 0:
         # No setting met every constraint: say so instead of passing a violating one off as
         # calibrated (the reverse-direction run hit this: off-topic abstention and false-abstain

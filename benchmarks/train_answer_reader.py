@@ -20,6 +20,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from knowledge.synthesis.reader_perturb import with_perturbations  # noqa: E402
 from knowledge.synthesis.reader_training import (  # noqa: E402
     load_records,
     pairs_for,
@@ -44,6 +45,9 @@ def main() -> None:
     p.add_argument("--distractors", type=int, default=2)
     p.add_argument("--max-negatives", type=int, default=4,
                    help="in-paragraph negatives per question (the hardest); -1: all")
+    p.add_argument("--perturb", type=float, default=1.0,
+                   help="share of answerable questions that also get an edited, unanswerable "
+                        "copy (knowledge/synthesis/reader_perturb.py); 0: none")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     files = sorted(args.data.glob("*.jsonl"))
@@ -52,6 +56,8 @@ def main() -> None:
     records = load_records(files)
     if args.squad_article:
         records += records_from_squad(args.squad, args.squad_article)
+    if args.perturb > 0:
+        records = with_perturbations(records, rate=args.perturb, seed=args.seed)
     pairs = pairs_for(records, distractors=args.distractors, seed=args.seed,
                       max_negatives=None if args.max_negatives < 0 else args.max_negatives)
     print(json.dumps({"records": summary(records), "pairs": len(pairs),
@@ -64,7 +70,9 @@ def main() -> None:
             print(f"step {step}/{steps}  loss {loss:.4f}  eta {eta / 60:.1f} min", flush=True)
 
     trained_on = [f"datasets/answer-reader ({len(files)} files)"] + \
-        [f"squad2-dev:{a}" for a in args.squad_article]
+        [f"squad2-dev:{a}" for a in args.squad_article] + \
+        ([f"edited unanswerable copies of {args.perturb:.0%} of the answerable questions"]
+         if args.perturb > 0 else [])
     report = train(pairs, args.out, layers=args.layers, epochs=args.epochs, lr=args.lr,
                    seed=args.seed, trained_on=trained_on, progress=progress)
     print(json.dumps({"steps": report.steps, "minutes": round(report.seconds / 60, 1),

@@ -219,10 +219,11 @@ class ExtractiveSynthesizer:
 
     def _read(self, question: str, cands: Sequence[Unit], x: np.ndarray,
               passages: Sequence[Passage]) -> tuple[np.ndarray, float]:
-        """(scores, best score): the reader reads the term features' top candidates; the rest
-        rank below every one it read, in term-score order. A unit is read with the sentence
-        before it; a list, table or code block with its own section's heading instead (what a
-        block is about is usually in its heading, not in the sentence above it)."""
+        """(scores, answerability score: see ``policy.pool``): the reader reads the term
+        features' top candidates; the rest rank below every one it read, in term-score order. A
+        unit is read with the sentence before it; a list, table or code block with its own
+        section's heading instead (what a block is about is usually in its heading, not in the
+        sentence above it)."""
         assert self.reader is not None
         lex = x @ self._lex
         top = np.argsort(-lex, kind="stable")[:max(1, self.policy.candidates)]
@@ -239,6 +240,9 @@ class ExtractiveSynthesizer:
         scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \
             - 1e3
         scores[top] = read + self.policy.lexical_weight * lex[top]
+        if self.policy.pool == "sum":
+            best = float(scores[top].max())
+            return scores, best + float(np.log(np.exp(scores[top] - best).sum()))
         return scores, float(scores[top].max())
 
     # --- assembly ---

@@ -56,12 +56,16 @@ class ReaderPolicy:
     ``candidates``: how many units (the best by the term features alone) the reader reads;
     ``lexical_weight``: the term score's share in the final score (reader logit + weight *
     term score); ``min_score``: below it no unit answers and the synthesiser abstains;
-    ``extra_margin``: a second unit follows only within this much of the best."""
+    ``extra_margin``: a second unit follows only within this much of the best; ``pool``: the
+    answerability score is the best unit's score (``max``) or the log of the summed
+    exponentials of all read units' scores (``sum``: training's listwise softmax, where several
+    half-plausible units add up to "something here answers")."""
 
     candidates: int = 6
     lexical_weight: float = 0.25
     min_score: float = -1e9
     extra_margin: float = 1.0
+    pool: str = "max"
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class ReaderMeta:
                    max_tokens=int(raw.get("max_tokens", 128)),
                    trained_on=tuple(raw.get("trained_on", ())),
                    policy=ReaderPolicy(**{k: policy[k] for k in (
-                       "candidates", "lexical_weight", "min_score", "extra_margin")
+                       "candidates", "lexical_weight", "min_score", "extra_margin", "pool")
                        if k in policy}))
 
 

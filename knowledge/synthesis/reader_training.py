@@ -25,7 +25,7 @@ from typing import Any
 
 from knowledge.answer_eval import contains_gold
 from knowledge.synthesis.reader import BODY, HEAD, META, pair_text
-from knowledge.synthesis.segments import terms, units
+from knowledge.synthesis.segments import heading_paths, terms, units
 
 
 class ReaderDataError(ValueError):
@@ -110,8 +110,7 @@ def pairs_for(records: Sequence[QARecord], *, distractors: int = 3, seed: int = 
     as retrieval would bring)."""
     rng = random.Random(seed)
     cut = [units(r.paragraph, 0, starts_document=True) for r in records]
-    texts = [[pair_text(u.text, us[k - 1].text if k else None) for k, u in enumerate(us)]
-             for us in cut]
+    texts = [_inputs(r.paragraph, us) for r, us in zip(records, cut, strict=True)]
     bags = [[set(terms(u.text)) for u in us] for us in cut]
     out: list[Pair] = []
     for ri, record in enumerate(records):
@@ -134,6 +133,20 @@ def pairs_for(records: Sequence[QARecord], *, distractors: int = 3, seed: int = 
             pool.sort(key=lambda t: -t[0])
             for _, j, k in pool[:distractors]:
                 out.append(Pair(item.question, texts[j][k], 0))
+    return out
+
+
+def _inputs(paragraph: str, cut: Sequence[Any]) -> list[str]:
+    """Each unit as the answer shows it to the reader: with the sentence before it, or a block
+    (list, table, code) with its section's heading path, as ``ExtractiveSynthesizer._read``
+    gives it (the chunker's heading path: ``Title > Section``)."""
+    headings = heading_paths(paragraph)
+    out = []
+    for k, u in enumerate(cut):
+        context = cut[k - 1].text if k else None
+        if u.kind == "block":
+            context = headings.get(u.text) or context
+        out.append(pair_text(u.text, context))
     return out
 
 

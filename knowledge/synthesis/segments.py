@@ -212,6 +212,20 @@ def units(text: str, passage: int, *, starts_document: bool = False) -> list[Uni
             for k, (kind, t) in enumerate(pieces)]
 
 
+def heading_paths(text: str, separator: str = " > ") -> dict[str, str]:
+    """Each block of ``text`` (a list, table or code block) -> the path of the Markdown headings
+    it sits under (``Title > Section``), as the chunker records a chunk's heading path."""
+    out: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for kind, body in _blocks(text):
+        if kind == "heading":
+            level = len(body) - len(body.lstrip("#"))
+            stack = [(n, h) for n, h in stack if n < level] + [(level, body.lstrip("#").strip())]
+        elif kind == "block" and stack:
+            out.setdefault(body, separator.join(h for _, h in stack))
+    return out
+
+
 def clip_words(text: str, limit: int) -> str:
     """A verbatim prefix of ``text`` of at most ``limit`` words (whole lines for a block), with
     an ellipsis when cut: a 300-word sentence or a long table is quoted, not dropped."""

@@ -86,6 +86,23 @@ def test_no_unit_the_reader_believes_means_an_abstention():
     assert res.confidence is not None and res.confidence < 0
 
 
+def test_summed_pooling_counts_every_plausible_unit_toward_answering():
+    """Two half-plausible units are more evidence than one: with ``pool="sum"`` the
+    answerability score is log(sum(exp(scores))), with ``max`` only the best unit's."""
+    text = "The storm came in June. A storm sank the fleet. Ships reached Cyprus."
+    ps = build_passages([hit(1, text)])
+    policy = dict(candidates=3, lexical_weight=0.0, min_score=-1e9)
+    best = ExtractiveSynthesizer(reader=KeywordReader("storm"),
+                                 reader_policy=ReaderPolicy(**policy, pool="max"))
+    summed = ExtractiveSynthesizer(reader=KeywordReader("storm"),
+                                   reader_policy=ReaderPolicy(**policy, pool="sum"))
+    q = "What happened to the fleet?"
+    c_max, c_sum = best.synthesize(q, ps).confidence, summed.synthesize(q, ps).confidence
+    assert c_max == pytest.approx(5.0)
+    assert c_sum == pytest.approx(np.log(2 * np.exp(5.0) + np.exp(-5.0)), abs=1e-3)
+    assert best.synthesize(q, ps).text == summed.synthesize(q, ps).text  # same answer
+
+
 def test_unread_units_rank_below_every_read_one():
     text = " ".join(f"Fact number {i} is about deploys." for i in range(12))
     synth = ExtractiveSynthesizer(reader=KeywordReader("zzz"),
