@@ -115,13 +115,17 @@ def main() -> None:
     p.add_argument("--data-dir", default="/tmp/lore-answers-cal")
     p.add_argument("--fresh", action="store_true")
     p.add_argument("--write", action="store_true", help="store the policy in reader.json")
+    p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
+                   help="calibrate on int8 logits (and with --write, mark the reader to run "
+                        "in int8); default: what reader.json says")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     got = collect(args)
     outcomes, passages = got["outcomes"], got["passages"]
     off = collect_off_topic(args)
     data = load_qa(args.data)
-    read = CachedReader(AnswerReader.load(args.reader))
+    reader = AnswerReader.load(args.reader, int8=args.int8)
+    read = CachedReader(reader)
     article = [data.paragraphs[o.question.paragraph_id].article for o in outcomes]
     idx_t = [i for i, a in enumerate(article) if a == args.tune]
     idx_h = [i for i, a in enumerate(article) if a != args.tune]
@@ -134,7 +138,8 @@ def main() -> None:
         for q, ps in zip(OFF_TOPIC, off, strict=True)])), 4)
     for s in (on_tune, held):
         s.pop("latency", None)
-    result = {"reader": args.reader, "tuned_on": args.tune, "policy": policy.__dict__,
+    result = {"reader": args.reader, "int8": reader.int8, "tuned_on": args.tune,
+              "policy": policy.__dict__,
               "on_tuning": on_tune, "held_out": held}
     print(json.dumps(result, indent=1))
     if args.out:
@@ -143,6 +148,7 @@ def main() -> None:
         meta_path = Path(args.reader) / META
         meta = json.loads(meta_path.read_text())
         meta["policy"] = dict(policy.__dict__, tuned_on=args.tune)
+        meta["int8"] = reader.int8
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
 

@@ -70,10 +70,9 @@ class OnnxEncoder:
         return self._session.run(None, feed)[0]
 
 
-def export_session(module: Any, args: tuple[Any, ...], input_names: list[str], output: str,
-                   dynamic_axes: dict[str, dict[int, str]]) -> Any:
-    """An ONNX Runtime session for a torch module, exported in memory (no file to manage)."""
-    import onnxruntime as ort
+def export_onnx(module: Any, args: tuple[Any, ...], input_names: list[str], output: str,
+                dynamic_axes: dict[str, dict[int, str]]) -> bytes:
+    """A torch module as an ONNX model, exported in memory (no file to manage)."""
     import torch
 
     buffer = io.BytesIO()
@@ -81,11 +80,52 @@ def export_session(module: Any, args: tuple[Any, ...], input_names: list[str], o
         warnings.simplefilter("ignore")
         torch.onnx.export(module, args, buffer, input_names=input_names, output_names=[output],
                           dynamic_axes=dynamic_axes, opset_version=17, dynamo=False)
+    return buffer.getvalue()
+
+
+def session(model: bytes) -> Any:
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     # Spinning worker threads would starve a Postgres on the same cores (see knowledge/__init__).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
-    return ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def export_session(module: Any, args: tuple[Any, ...], input_names: list[str], output: str,
+                   dynamic_axes: dict[str, dict[int, str]]) -> Any:
+    """An ONNX Runtime session for a torch module, exported in memory."""
+    return session(export_onnx(module, args, input_names, output, dynamic_axes))
+
+
+def quantized(model: bytes) -> bytes:
+    """``model`` with its matrix multiplications in int8 (weights per output channel,
+    activations quantised per batch as they come): about half the time of fp32 on a CPU with
+    VNNI, at logits within about 0.5 of fp32's. ONNX Runtime's quantiser works on files."""
+    import tempfile
+    from pathlib import Path
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = Path(tmp) / "int8.onnx"
+        root = logging.getLogger()
+        advice = _DropAdvice()
+        root.addFilter(advice)  # the quantiser advises pre-processing on the root logger
+        try:
+            quantize_dynamic(onnx.load_from_string(model), out, per_channel=True,
+                             weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        finally:
+            root.removeFilter(advice)
+        return out.read_bytes()
+
+
+class _DropAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
 
 
 def agrees(encode_a: Callable[[list[str]], np.ndarray], encode_b: Callable[[list[str]], np.ndarray],

@@ -42,6 +42,16 @@ UNIT_WORDS = 60
 CONTEXT_WORDS = 30
 
 
+# int8 logits may move this far from fp32's on the probe (measured up to ~0.6 on the held-out
+# article's batches: activations are quantised per batch); further means a broken quantisation.
+INT8_TOLERANCE = 1.5
+INT8_PROBE_Q = "Who designed the bridge over the river?"
+INT8_PROBE = [("The engineer Mara Loquist drew the final plans in 1921.",
+               "The bridge crosses the Vell at its narrowest point."),
+              ("It rained for most of the week.", None),
+              ("The river floods every spring, and the old ford was lost in 1911.", None)]
+
+
 def pair_text(text: str, context: str | None) -> str:
     """The second segment of a reader input; training and answering build it the same way."""
     body = clip_words(text, UNIT_WORDS)
@@ -75,6 +85,9 @@ class ReaderMeta:
     max_tokens: int
     trained_on: tuple[str, ...] = ()
     policy: ReaderPolicy = ReaderPolicy()  # the calibrated one, or defaults if never calibrated
+    # The policy was calibrated on int8 logits (benchmarks/calibrate_reader.py --int8): the
+    # reader runs quantised on ONNX Runtime when it can.
+    int8: bool = False
 
     @classmethod
     def read(cls, folder: Path) -> ReaderMeta:
@@ -86,7 +99,7 @@ class ReaderMeta:
         policy = raw.get("policy", {})
         return cls(base_model=str(raw["base_model"]), layers=int(raw["layers"]),
                    max_tokens=int(raw.get("max_tokens", 128)),
-                   trained_on=tuple(raw.get("trained_on", ())),
+                   trained_on=tuple(raw.get("trained_on", ())), int8=bool(raw.get("int8")),
                    policy=ReaderPolicy(**{k: policy[k] for k in (
                        "candidates", "lexical_weight", "min_score", "extra_margin", "pool")
                        if k in policy}))
@@ -123,10 +136,11 @@ class AnswerReader:
 
     @classmethod
     def load(cls, folder: Path | str = BUILTIN, *, precision: str = "auto",
-             runtime: str = "auto") -> AnswerReader:
+             runtime: str = "auto", int8: bool | None = None) -> AnswerReader:
         """``runtime``: ``auto`` (ONNX Runtime when installed and it agrees with torch on a
         probe batch, else torch), ``onnx`` or ``torch``; ``precision`` is torch's (``auto``:
-        bf16 autocast where the CPU has it)."""
+        bf16 autocast where the CPU has it); ``int8`` (default: what ``reader.json`` says):
+        ONNX Runtime with int8 matrix multiplications, about twice as fast."""
         import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -159,11 +173,14 @@ class AnswerReader:
         reader = cls(model, tokenizer, meta, bf16=bf16)
         if want_onnx:
             reader._onnx = reader._checked_onnx(required=runtime == "onnx")
-        if runtime == "auto" and reader._onnx is not None and bf16:
+        if reader._onnx is not None and (meta.int8 if int8 is None else int8):
+            reader._onnx = reader._checked_int8(reader._onnx)
+        elif runtime == "auto" and reader._onnx is not None and bf16:
             # bf16 torch and fp32 ONNX were each the faster one on different runs here: measure.
             reader._onnx = reader._faster_of(reader._onnx)
         log.info("answer reader %s: %d layers, %s", folder, meta.layers,
-                 "onnx" if reader._onnx is not None else "bf16" if bf16 else "fp32")
+                 "onnx int8" if reader.int8 else "onnx" if reader._onnx is not None
+                 else "bf16" if bf16 else "fp32")
         return reader
 
     def _checked_onnx(self, *, required: bool) -> Any:
@@ -190,6 +207,26 @@ class AnswerReader:
             raise ConfigError(f"the answer reader's ONNX export failed ({reason})")
         log.warning("answer reader stays on torch: ONNX export unusable (%s)", reason)
         return None
+
+    @property
+    def int8(self) -> bool:
+        return bool(getattr(self._onnx, "quantized", False))
+
+    def _checked_int8(self, onnx: Any) -> Any:
+        """The int8 session, used only if its logits stay near fp32's on the probe batch
+        (quantisation moves them by up to about 0.5; a broken one moves them by far more)."""
+        texts = [pair_text(c, p) for c, p in INT8_PROBE]
+        batch = {k: v.numpy() for k, v in self._tokenize(INT8_PROBE_Q, texts).items()}
+        try:
+            quantized = onnx.int8()
+            gap = float(np.max(np.abs(quantized(batch).reshape(-1) - onnx(batch).reshape(-1))))
+        except Exception as exc:  # noqa: BLE001 - any quantiser failure means fp32 answers
+            log.warning("answer reader stays in fp32: int8 quantisation failed (%s)", exc)
+            return onnx
+        if gap > INT8_TOLERANCE:
+            log.warning("answer reader stays in fp32: int8 logits differ by %.2f", gap)
+            return onnx
+        return quantized
 
     def _faster_of(self, onnx: Any) -> Any:
         """ONNX, or None (torch) when torch scores a typical 8-candidate batch faster."""

@@ -73,14 +73,27 @@ class OnnxReader:
 
     def __init__(self, session: Any) -> None:
         self._session = session
+        self.model = b""  # the ONNX model, kept by export() for int8()
+        self.quantized = False
 
     @classmethod
     def export(cls, net: ReaderNet, sample: dict[str, torch.Tensor]) -> OnnxReader:
-        from knowledge.onnx_encoder import export_session
+        from knowledge.onnx_encoder import export_onnx, session
 
         names = ["input_ids", "attention_mask", "token_type_ids"]
         axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"logits": {0: "batch"}}
-        return cls(export_session(net, tuple(sample[n] for n in names), names, "logits", axes))
+        reader = cls(session(model := export_onnx(net, tuple(sample[n] for n in names), names,
+                                                  "logits", axes)))
+        reader.model = model
+        return reader
+
+    def int8(self) -> OnnxReader:
+        """The same reader with int8 matrix multiplications (``onnx_encoder.quantized``)."""
+        from knowledge.onnx_encoder import quantized, session
+
+        out = OnnxReader(session(quantized(self.model)))
+        out.quantized = True
+        return out
 
     def __call__(self, batch: dict[str, Any]) -> Any:
         import numpy as np

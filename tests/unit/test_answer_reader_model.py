@@ -110,7 +110,51 @@ def test_awkward_input_through_the_real_reader_is_cited_or_abstained(reader):
 def test_the_onnx_runtime_gives_torchs_logits():
     pytest.importorskip("onnxruntime")
     texts = [pair_text(c[1], c[2]) for c in CASES] + ["It rained."]
-    onnx = AnswerReader.load(BUILTIN, runtime="onnx")
+    onnx = AnswerReader.load(BUILTIN, runtime="onnx", int8=False)
     fp32 = AnswerReader.load(BUILTIN, runtime="torch", precision="fp32")
-    assert onnx._onnx is not None and fp32._onnx is None
+    assert onnx._onnx is not None and fp32._onnx is None and not onnx.int8
     assert np.allclose(onnx.score(CASES[0][0], texts), fp32.score(CASES[0][0], texts), atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def int8_reader() -> AnswerReader:
+    pytest.importorskip("onnxruntime")
+    return AnswerReader.load(BUILTIN, int8=True)
+
+
+def test_the_int8_reader_stays_near_fp32(int8_reader):
+    """int8 matrix multiplications move the logits a little (activations are quantised per
+    batch), never enough to lose the answering sentence on these cases."""
+    fp32 = AnswerReader.load(BUILTIN, runtime="onnx", int8=False)
+    assert int8_reader.int8 and not fp32.int8
+    for question, answer, previous, distractors in CASES:
+        texts = [pair_text(answer, previous)] + [pair_text(d, None) for d in distractors]
+        got, want = int8_reader.score(question, texts), fp32.score(question, texts)
+        assert np.max(np.abs(got - want)) < 1.0, (got, want)
+
+
+@pytest.mark.parametrize("question,answer,previous,distractors", CASES)
+def test_the_int8_reader_still_prefers_the_answer(int8_reader, question, answer, previous,
+                                                 distractors):
+    texts = [pair_text(answer, previous)] + [pair_text(d, None) for d in distractors]
+    assert int(np.argmax(int8_reader.score(question, texts))) == 0
+
+
+def test_a_quantisation_far_from_fp32_is_refused(monkeypatch, caplog):
+    """A broken quantised model (here: logits shifted by 5) falls back to fp32 with a warning
+    instead of answering from garbage."""
+    pytest.importorskip("onnxruntime")
+    from knowledge.synthesis import reader_net
+
+    real = reader_net.OnnxReader.int8
+
+    def shifted(self):
+        q = real(self)
+        return type("Broken", (), {"quantized": True,
+                                   "__call__": lambda _s, batch: q(batch) + 5.0})()
+
+    monkeypatch.setattr(reader_net.OnnxReader, "int8", shifted)
+    with caplog.at_level("WARNING"):
+        r = AnswerReader.load(BUILTIN, int8=True)
+    assert not r.int8 and r._onnx is not None
+    assert "stays in fp32" in caplog.text
