@@ -48,6 +48,8 @@ def main() -> None:
     p.add_argument("--perturb", type=float, default=1.0,
                    help="share of answerable questions that also get an edited, unanswerable "
                         "copy (knowledge/synthesis/reader_perturb.py); 0: none")
+    p.add_argument("--init", type=Path, default=None,
+                   help="continue training this reader folder instead of starting from MiniLM")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     files = sorted(args.data.glob("*.jsonl"))
@@ -74,7 +76,7 @@ def main() -> None:
         ([f"edited unanswerable copies of {args.perturb:.0%} of the answerable questions"]
          if args.perturb > 0 else [])
     report = train(pairs, args.out, layers=args.layers, epochs=args.epochs, lr=args.lr,
-                   seed=args.seed, trained_on=trained_on, progress=progress)
+                   seed=args.seed, trained_on=trained_on, progress=progress, init=args.init)
     print(json.dumps({"steps": report.steps, "minutes": round(report.seconds / 60, 1),
                       "cores": os.cpu_count(), "final_loss": round(
                           sum(report.losses[-50:]) / len(report.losses[-50:]), 4)}))

@@ -126,7 +126,11 @@ def _heading_of(passage: Passage, unit: Unit) -> str | None:
     """The section heading of the chunk the unit's text is in (a passage merges neighbouring
     chunks, each under its own heading)."""
     hits = getattr(passage, "hits", None) or []
-    where, at, heading = passage.text.find(unit.text[:80]), 0, None
+    # A unit's text is unwrapped (hard-wrapped lines joined), so only its start up to the first
+    # joined line is verbatim in the passage: try shorter prefixes of its first line.
+    first = unit.text.split("\n", 1)[0]
+    where = next((w for n in (80, 40, 20) if (w := passage.text.find(first[:n])) >= 0), -1)
+    at, heading = 0, None
     for h in hits:
         if where >= at:
             heading = getattr(h, "heading_path", "") or None

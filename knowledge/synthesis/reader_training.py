@@ -164,14 +164,16 @@ def _groups(pairs: Sequence[Pair]) -> list[list[int]]:
 def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-v2",
           layers: int = 3, epochs: float = 2.0, batch_size: int = 32, lr: float = 1e-4,
           max_tokens: int = 128, seed: int = 0,
-          trained_on: Sequence[str] = (),
+          trained_on: Sequence[str] = (), init: Path | None = None,
           progress: Callable[[int, int, float], None] | None = None) -> TrainReport:
     """Train the reader on ``pairs``; writes its weights and ``reader.json`` to ``out``.
 
     Listwise: each question's candidates (and a learned "none of them" logit) share one
     softmax, the answering unit(s) the target, or "none" for an unanswerable question. That is
     the decision the answer makes (which unit leads, and whether any does); a pointwise loss
-    over 10% positives spent its first thousand steps learning the base rate."""
+    over 10% positives spent its first thousand steps learning the base rate. ``init``: a
+    trained reader's folder to continue from (same base model and layers), instead of the
+    base model's layers and a fresh head."""
     import torch
     from safetensors.torch import save_file
     from transformers import AutoTokenizer
@@ -186,6 +188,14 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     # The layers themselves are tuned (LoRA adapters learned far slower here); the word
     # embeddings stay the base model's and are not saved.
     model = ReaderNet(body(base_model, layers))
+    if init is not None:
+        from safetensors.torch import load_file
+
+        state = {k: v.float() for k, v in load_file(str(Path(init) / BODY)).items()}
+        model.body.load_state_dict(state, strict=False)
+        saved = load_file(str(Path(init) / HEAD))
+        model.head.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("head.")})
+        model.null.data.copy_(saved["null"])
     model.body.embeddings.word_embeddings.weight.requires_grad_(False)
     groups = _groups(pairs)
     order = list(range(len(groups)))
@@ -242,6 +252,7 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
         "base_model": base_model, "layers": layers, "max_tokens": max_tokens,
         "tuning": "full", "loss": "listwise",
         "trained_on": list(trained_on), "pairs": len(pairs), "questions": len(groups),
+        "continued_from": None if init is None else str(init),
         "positives": sum(p.label for p in pairs), "epochs": epochs, "lr": lr,
         "batch_size": batch_size, "seed": seed, "steps": steps}, indent=2)
         + "\n")

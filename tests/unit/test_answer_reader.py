@@ -213,6 +213,18 @@ def test_a_block_is_read_with_its_own_sections_heading():
     assert pair_text(steps, "Slack > Create the Slack app") in reader.seen[0]
     assert "Slack is a chat tool." in reader.seen[0]
 
+    # A hard-wrapped list item is unwrapped in the unit, so its text is not verbatim in the
+    # passage past the wrap: its heading is still found (the demo's "Socket Mode" list was not).
+    wrapped = "- **Socket Mode** needs no public URL: create an app-level token\n  with a scope.\n" \
+              "- **HTTP mode**: leave the token unset."
+    ps = bp([h(1, 0, "Slack is a chat tool.", "Slack > Intro"),
+             h(2, 1, wrapped, "Slack > Socket Mode or HTTP")])
+    reader = KeywordReader("token")
+    ExtractiveSynthesizer(reader=reader, reader_policy=ReaderPolicy(candidates=4)
+                          ).synthesize("Which mode needs no public URL?", ps)
+    block = next(t for t in reader.seen[0] if t.startswith("- **Socket Mode**"))
+    assert block.endswith(" [SEP] Slack > Socket Mode or HTTP")
+
 
 def test_the_shipped_training_data_is_valid():
     """datasets/answer-reader is what the builtin reader was trained on: every line loads, and
