@@ -42,7 +42,7 @@ from knowledge.synthesis.reader import META, AnswerReader  # noqa: E402
 # p95 <= 30 ms on 2 cores: 4 pairs take ~20 ms on ONNX Runtime, 8 take ~40), then tuned.
 CANDIDATES = tuple(int(k) for k in os.environ.get("CAL_CANDIDATES", "4").split(","))
 LEXICAL = (0.0, 0.25, 0.5)
-MARGINS = (0.5, 1.0, 2.0, 3.0)
+MARGINS = tuple(float(m) for m in os.environ.get("CAL_MARGINS", "0.5,1,2,3").split(","))
 POOLS = ("max", "sum")
 MAX_FALSE_ABSTAIN = 0.06
 MAX_MEDIAN_WORDS = int(os.environ.get("CAL_MAX_MEDIAN_WORDS", "35"))
