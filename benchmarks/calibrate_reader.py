@@ -3,7 +3,8 @@
 The passages every question was given come from calibrate_answers.py's collection (asked once
 through the real answering service, abstention off). On the tuning article a grid chooses the
 reader policy (``knowledge.synthesis.extractive.ReaderPolicy``): how many candidates the reader
-reads, the term score's weight, the second-unit margin and the abstention threshold. The
+reads, the term score's weight, the second-unit margin, how the read units' scores pool into
+the answerability score (best or summed) and the abstention threshold. The
 objective is fixed before any held-out number is seen: the most first-sentence hits + hits +
 unanswerable abstentions, subject to false-abstain <= 0.06 and median words <= 35 (margins under
 the issue's 0.08 and 40), off-topic team questions >= 95% abstained. The choice is written into
@@ -11,6 +12,10 @@ the reader's ``reader.json`` (``policy``) and reported on the held-out article.
 
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 python benchmarks/calibrate_reader.py \\
         --reader knowledge/synthesis/reader_weights --tune Normans
+
+The shipped policy (``answers_reader2_calibration.json``) came from ``--int8`` with
+``CAL_CANDIDATES=6`` (the most int8 pairs within the latency target), ``CAL_MARGINS=0.5,1`` and
+``CAL_MAX_MEDIAN_WORDS=30``; ``answers_reader2_variants.json`` holds the other runs.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from knowledge.synthesis.extractive import ExtractiveSynthesizer, ReaderPolicy  
 from knowledge.synthesis.reader import META, AnswerReader  # noqa: E402
 
 # How many units the reader reads is bounded by the issue's latency target first (synthesis
-# p95 <= 30 ms on 2 cores: 4 pairs take ~20 ms on ONNX Runtime, 8 take ~40), then tuned.
+# p95 <= 30 ms on 2 cores: 4 fp32 pairs take ~20 ms on ONNX Runtime, 8 take ~40; in int8, 6 pairs
+# take p95 ~29 ms), then tuned.
 CANDIDATES = tuple(int(k) for k in os.environ.get("CAL_CANDIDATES", "4").split(","))
 LEXICAL = (0.0, 0.25, 0.5)
 MARGINS = tuple(float(m) for m in os.environ.get("CAL_MARGINS", "0.5,1,2,3").split(","))

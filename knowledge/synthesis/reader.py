@@ -10,9 +10,12 @@ answers: the passages are on topic but do not say it).
 It is the embedding model's own encoder (all-MiniLM-L6-v2, which ships offline) cut to its first
 layers, fine-tuned, with a small head, trained by
 ``knowledge.synthesis.reader_training`` on reading-comprehension questions written for lorebot
-(``datasets/answer-reader/``) plus one SQuAD 2.0 article from ``../shared``; the tuned layers (fp16,
-without the word embeddings: 12.6 MB) ship in ``knowledge/synthesis/reader_weights/``. Nothing is
-downloaded.
+(``datasets/answer-reader/``: prose paragraphs and Markdown pages with lists, tables and code),
+edited unanswerable copies of them (``reader_perturb``) and one SQuAD 2.0 article from
+``../shared``; the tuned layers (fp16, without the word embeddings: 12.6 MB) ship in
+``knowledge/synthesis/reader_weights/``. Nothing is downloaded. The shipped reader was calibrated
+on int8 logits and runs with int8 matrix multiplications on ONNX Runtime (half the time of fp32;
+its ``reader.json`` says ``"int8": true``), in fp32/bf16 torch where ONNX Runtime is missing.
 """
 
 from __future__ import annotations
