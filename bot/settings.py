@@ -164,9 +164,9 @@ class Settings(BaseSettings):
     # the abstention threshold (lower: abstain less).
     answer_reader: str = "builtin"
     answer_reader_min_score: float | None = None
-    # How many sentences the reader reads per answer (unset: its calibrated 8). Each costs
-    # ~5 ms on 2 cores; 4 halves the time for ~2 points less first-sentence hit
-    # (benchmarks/ANSWERS.md).
+    # How many sentences the reader reads per answer (unset: its calibrated 6, the most whose
+    # int8 passes fit synthesis p95 <= 30 ms on 2 cores; 8 cost p95 ~39 ms for ~2 points more
+    # first-sentence hit; benchmarks/ANSWERS.md).
     answer_reader_candidates: int | None = Field(default=None, ge=1, le=32)
     # unset: a random salt is generated into LOREBOT_DATA_DIR/asker_salt (bot/identity.py);
     # public values (the old default, the .env.example placeholder) are refused
