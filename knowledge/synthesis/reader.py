@@ -181,6 +181,8 @@ class AnswerReader:
         elif runtime == "auto" and reader._onnx is not None and bf16:
             # bf16 torch and fp32 ONNX were each the faster one on different runs here: measure.
             reader._onnx = reader._faster_of(reader._onnx)
+        if reader._onnx is not None:
+            reader._onnx.model = b""  # the exported fp32 model (~50 MB) was kept for int8() only
         log.info("answer reader %s: %d layers, %s", folder, meta.layers,
                  "onnx int8" if reader.int8 else "onnx" if reader._onnx is not None
                  else "bf16" if bf16 else "fp32")
