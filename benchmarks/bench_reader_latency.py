@@ -24,23 +24,19 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.calibrate_answers import collect  # noqa: E402
+from benchmarks.calibrate_answers import collect, synthesis_latency  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from knowledge.answer_eval import load_qa  # noqa: E402
-from knowledge.embeddings import embedder_from_settings  # noqa: E402
 from knowledge.synthesis.extractive import ExtractiveSynthesizer, ReaderPolicy  # noqa: E402
 from knowledge.synthesis.reader import BUILTIN, AnswerReader  # noqa: E402
 
 
-def timed(synth: ExtractiveSynthesizer, items: list[tuple[str, list[Any]]], *,
-          again: bool = False) -> dict[str, float]:
-    """p50/p95 ms per answer; ``again``: each answer timed the second time it is asked."""
-    for q, ps in items[:10]:  # warm up
+def timed(synth: ExtractiveSynthesizer, items: list[tuple[str, list[Any]]]) -> dict[str, float]:
+    """p50/p95 ms per answer, after a warm-up on the first ten."""
+    for q, ps in items[:10]:
         synth.synthesize(q, ps)
     times = []
     for q, ps in items:
-        if again:
-            synth.synthesize(q, ps)
         t0 = time.perf_counter()
         synth.synthesize(q, ps)
         times.append((time.perf_counter() - t0) * 1000)
@@ -61,20 +57,16 @@ def main() -> None:
     args = p.parse_args()
     got = collect(args)
     data = load_qa(args.data)
-    items = [(o.question.question, ps) for o, ps in zip(got["outcomes"], got["passages"],
-                                                        strict=True)
-             if ps and data.paragraphs[o.question.paragraph_id].article == args.article]
-    items = items[:args.n]
+    kept = [(o, ps) for o, ps in zip(got["outcomes"], got["passages"], strict=True)
+            if ps and data.paragraphs[o.question.paragraph_id].article == args.article][:args.n]
+    items = [(o.question.question, ps) for o, ps in kept]
     result: dict[str, Any] = {"reader": args.reader, "article": args.article,
                               "questions": len(items), "cores": os.cpu_count(), "runs": []}
     # Baseline: ANSWER_READER=off, the embedding scorer, every sentence embedded (cold) or its
-    # vector cached from an earlier answer (warm: the same passages asked about again).
+    # vector cached from an earlier answer (warm), timed as calibrate_answers.py times it.
     settings = load_settings(_env_file=None, lorebot_data_dir=args.data_dir, database_url=None)
-    embedder = embedder_from_settings(settings)
-    result["reader_off_cold"] = timed(ExtractiveSynthesizer(embed=embedder.embed,
-                                                            cache_vectors=False), items)
-    result["reader_off_warm"] = timed(ExtractiveSynthesizer(embed=embedder.embed,
-                                                            cache_vectors=True), items, again=True)
+    off = synthesis_latency([o for o, _ in kept], [ps for _, ps in kept], settings, n=len(kept))
+    result["reader_off_cold"], result["reader_off_warm"] = off["cold"], off["warm"]
     for int8 in (False, True):
         reader = AnswerReader.load(args.reader, runtime="onnx", int8=int8)
         for k in (int(x) for x in args.candidates.split(",")):

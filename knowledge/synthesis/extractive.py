@@ -33,7 +33,7 @@ import numpy as np
 
 from knowledge.passages import Passage
 from knowledge.synthesis import SynthesisResult
-from knowledge.synthesis.reader import ReaderPolicy, pair_text
+from knowledge.synthesis.reader import ReaderPolicy, unit_input
 from knowledge.synthesis.scoring import (
     ANSWERABILITY,
     DEFAULT_ANSWERABILITY,
@@ -236,10 +236,8 @@ class ExtractiveSynthesizer:
         for i in top:
             u = cands[i]
             prev = where.get((u.passage, u.position - 1))
-            context = cands[prev].text if prev is not None else None
-            if u.kind == "block":
-                context = _heading_of(passages[u.passage], u) or context
-            texts.append(pair_text(u.text, context))
+            heading = _heading_of(passages[u.passage], u) if u.kind == "block" else None
+            texts.append(unit_input(u, cands[prev].text if prev is not None else None, heading))
         read = np.asarray(self.reader(question, texts), dtype=np.float64)
         scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \
             - 1e3

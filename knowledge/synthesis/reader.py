@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.errors import ConfigError
-from knowledge.synthesis.segments import clip_words
+from knowledge.synthesis.segments import Unit, clip_words
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,25 @@ CONTEXT_WORDS = 30
 # int8 logits may move this far from fp32's on the probe (measured up to ~0.6 on the held-out
 # article's batches: activations are quantised per batch); further means a broken quantisation.
 INT8_TOLERANCE = 1.5
-INT8_PROBE_Q = "Who designed the bridge over the river?"
-INT8_PROBE = [("The engineer Mara Loquist drew the final plans in 1921.",
-               "The bridge crosses the Vell at its narrowest point."),
-              ("It rained for most of the week.", None),
-              ("The river floods every spring, and the old ford was lost in 1911.", None)]
+# The padded batch every export (ONNX, then int8) is checked on before it answers.
+PROBE_Q = "Who designed the bridge over the river?"
+PROBE = [("The engineer Mara Loquist drew the final plans in 1921.",
+          "The bridge crosses the Vell at its narrowest point."),
+         ("It rained for most of the week.", None),
+         ("The river floods every spring, and the old ford was lost in 1911.", None)]
 
 
 def pair_text(text: str, context: str | None) -> str:
     """The second segment of a reader input; training and answering build it the same way."""
     body = clip_words(text, UNIT_WORDS)
     return f"{body} [SEP] {clip_words(context, CONTEXT_WORDS)}" if context else body
+
+
+def unit_input(unit: Unit, previous: str | None, heading: str | None) -> str:
+    """A unit as the reader reads it, in training and in answers alike: with the sentence
+    before it, or a list, table or code block with its section's heading path (what a block is
+    about is usually in its heading, not in the sentence above it)."""
+    return pair_text(unit.text, heading if unit.kind == "block" and heading else previous)
 
 
 @dataclass(frozen=True)
@@ -145,12 +153,11 @@ class AnswerReader:
         bf16 autocast where the CPU has it); ``int8`` (default: what ``reader.json`` says):
         ONNX Runtime with int8 matrix multiplications, about twice as fast."""
         import torch
-        from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
         from knowledge.embeddings import _offline, cpu_supports_bf16, resolve_model_path
         from knowledge.onnx_encoder import available as onnx_available
-        from knowledge.synthesis.reader_net import ReaderNet, body
+        from knowledge.synthesis.reader_net import ReaderNet, body, load_trained
 
         folder = Path(folder)
         meta = ReaderMeta.read(folder)
@@ -158,16 +165,8 @@ class AnswerReader:
             raise ConfigError(f"{folder} has no {BODY}; train the reader with "
                               "benchmarks/train_answer_reader.py or set ANSWER_READER=builtin")
         want_onnx = runtime in ("auto", "onnx") and onnx_available()
-        encoder = body(meta.base_model, meta.layers, eager=want_onnx)
-        state = {k: v.float() for k, v in load_file(str(folder / BODY)).items()}
-        missing, unexpected = encoder.load_state_dict(state, strict=False)
-        if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
-            raise ConfigError(f"{folder / BODY} does not fit {meta.base_model} with "
-                              f"{meta.layers} layers; retrain the reader")
-        model = ReaderNet(encoder)
-        saved = load_file(str(folder / HEAD))
-        model.head.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("head.")})
-        model.null.data.copy_(saved["null"])
+        model = ReaderNet(body(meta.base_model, meta.layers, eager=want_onnx))
+        load_trained(model, folder, body_file=BODY, head_file=HEAD)
         model.eval()
         tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(meta.base_model),
                                                   local_files_only=_offline())
@@ -194,10 +193,7 @@ class AnswerReader:
 
         from knowledge.synthesis.reader_net import OnnxReader
 
-        probe_q = "Who designed the bridge over the river?"
-        probe = [pair_text("The engineer Mara Loquist drew the final plans in 1921.",
-                           "The bridge crosses the Vell at its narrowest point."), "It rained."]
-        batch = self._tokenize(probe_q, probe)
+        batch = self._tokenize(PROBE_Q, [pair_text(c, p) for c, p in PROBE])
         try:
             onnx = OnnxReader.export(self.model, batch)
             with torch.inference_mode():
@@ -215,13 +211,13 @@ class AnswerReader:
 
     @property
     def int8(self) -> bool:
-        return bool(getattr(self._onnx, "quantized", False))
+        return self._onnx is not None and bool(self._onnx.quantized)
 
     def _checked_int8(self, onnx: Any) -> Any:
         """The int8 session, used only if its logits stay near fp32's on the probe batch
         (quantisation moves them by up to about 0.5; a broken one moves them by far more)."""
-        texts = [pair_text(c, p) for c, p in INT8_PROBE]
-        batch = {k: v.numpy() for k, v in self._tokenize(INT8_PROBE_Q, texts).items()}
+        texts = [pair_text(c, p) for c, p in PROBE]
+        batch = {k: v.numpy() for k, v in self._tokenize(PROBE_Q, texts).items()}
         try:
             quantized = onnx.int8()
             gap = float(np.max(np.abs(quantized(batch).reshape(-1) - onnx(batch).reshape(-1))))

@@ -44,6 +44,26 @@ class ReaderNet(torch.nn.Module):
         return self.head(torch.cat([u, v, u * v, (u - v).abs()], dim=-1)).reshape(-1)
 
 
+def load_trained(model: ReaderNet, folder: Any, *, body_file: str, head_file: str) -> None:
+    """A trained reader's layers, head and "none" logit into ``model`` (its word embeddings
+    stay the base model's: they are not saved). Raises ConfigError when they do not fit."""
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    from knowledge.errors import ConfigError
+
+    folder = Path(folder)
+    state = {k: v.float() for k, v in load_file(str(folder / body_file)).items()}
+    missing, unexpected = model.body.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
+        raise ConfigError(f"{folder / body_file} does not fit a {model.body.config.num_hidden_layers}"
+                          "-layer body of its base model; retrain the reader")
+    saved = load_file(str(folder / head_file))
+    model.head.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("head.")})
+    model.null.data.copy_(saved["null"])
+
+
 def body(base_model: str, layers: int, *, eager: bool = False) -> Any:
     """The encoder cut to its first ``layers`` layers (the rest are not loaded). ``eager``
     attention for an ONNX export (knowledge/onnx_encoder.py: the fused kernel's trace ignored

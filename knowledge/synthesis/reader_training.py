@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.answer_eval import contains_gold
-from knowledge.synthesis.reader import BODY, HEAD, META, pair_text
+from knowledge.synthesis.reader import BODY, HEAD, META, unit_input
 from knowledge.synthesis.segments import heading_paths, terms, units
 
 
@@ -140,14 +140,11 @@ def _inputs(paragraph: str, cut: Sequence[Any]) -> list[str]:
     """Each unit as the answer shows it to the reader: with the sentence before it, or a block
     (list, table, code) with its section's heading path, as ``ExtractiveSynthesizer._read``
     gives it (the chunker's heading path: ``Title > Section``)."""
-    headings = heading_paths(paragraph)
-    out = []
-    for k, u in enumerate(cut):
-        context = cut[k - 1].text if k else None
-        if u.kind == "block":
-            context = headings.get(u.text) or context
-        out.append(pair_text(u.text, context))
-    return out
+    from knowledge.chunking import HEADING_SEPARATOR
+
+    headings = heading_paths(paragraph, HEADING_SEPARATOR)
+    return [unit_input(u, cut[k - 1].text if k else None, headings.get(u.text))
+            for k, u in enumerate(cut)]
 
 
 def _groups(pairs: Sequence[Pair]) -> list[list[int]]:
@@ -179,7 +176,7 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     from transformers import AutoTokenizer
 
     from knowledge.embeddings import _offline, resolve_model_path
-    from knowledge.synthesis.reader_net import ReaderNet, body
+    from knowledge.synthesis.reader_net import ReaderNet, body, load_trained
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -189,13 +186,7 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     # embeddings stay the base model's and are not saved.
     model = ReaderNet(body(base_model, layers))
     if init is not None:
-        from safetensors.torch import load_file
-
-        state = {k: v.float() for k, v in load_file(str(Path(init) / BODY)).items()}
-        model.body.load_state_dict(state, strict=False)
-        saved = load_file(str(Path(init) / HEAD))
-        model.head.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("head.")})
-        model.null.data.copy_(saved["null"])
+        load_trained(model, init, body_file=BODY, head_file=HEAD)
     model.body.embeddings.word_embeddings.weight.requires_grad_(False)
     groups = _groups(pairs)
     order = list(range(len(groups)))

@@ -212,9 +212,9 @@ def units(text: str, passage: int, *, starts_document: bool = False) -> list[Uni
             for k, (kind, t) in enumerate(pieces)]
 
 
-def heading_paths(text: str, separator: str = " > ") -> dict[str, str]:
+def heading_paths(text: str, separator: str) -> dict[str, str]:
     """Each block of ``text`` (a list, table or code block) -> the path of the Markdown headings
-    it sits under (``Title > Section``), as the chunker records a chunk's heading path."""
+    it sits under, joined as the chunker joins a chunk's (``knowledge.chunking.HEADING_SEPARATOR``)."""
     out: dict[str, str] = {}
     stack: list[tuple[int, str]] = []
     for kind, body in _blocks(text):

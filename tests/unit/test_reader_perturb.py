@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from knowledge.chunking import HEADING_SEPARATOR
 from knowledge.synthesis.reader import pair_text
 from knowledge.synthesis.reader_perturb import (
     _antonym,
@@ -70,7 +71,7 @@ def test_training_reads_a_block_with_its_heading_path_like_the_answer_does():
     text = ("# Deploy tool\n\nThe tool ships builds.\n\n## Roll back\n\n- Run `dtool revert`.\n"
             "- Tell #ops in Slack.")
     block = "- Run `dtool revert`.\n- Tell #ops in Slack."
-    assert heading_paths(text) == {block: "Deploy tool > Roll back"}
+    assert heading_paths(text, HEADING_SEPARATOR) == {block: "Deploy tool > Roll back"}
     rec = QARecord("Deploy tool", text, (QAItem("how do i undo a deploy", ("dtool revert",)),))
     pairs = pairs_for([rec], distractors=0)
     assert [(p.label, p.text) for p in pairs] == [
