@@ -43,6 +43,11 @@ META = "reader.json"
 # past word 60) and the sentence before it, which names what "It" or "the island" is.
 UNIT_WORDS = 60
 CONTEXT_WORDS = 30
+# Between a unit and its context in a reader input (the tokenizer reads it as its separator).
+CONTEXT_SEP = " [SEP] "
+# An input is fitted to max_tokens only when its unit keeps at least this many tokens; a longer
+# question than that leaves the tokenizer's own truncation to decide.
+MIN_UNIT_TOKENS = 16
 
 
 # int8 logits may move this far from fp32's on the probe (measured up to ~0.6 on the held-out
@@ -59,7 +64,31 @@ PROBE = [("The engineer Mara Loquist drew the final plans in 1921.",
 def pair_text(text: str, context: str | None) -> str:
     """The second segment of a reader input; training and answering build it the same way."""
     body = clip_words(text, UNIT_WORDS)
-    return f"{body} [SEP] {clip_words(context, CONTEXT_WORDS)}" if context else body
+    return f"{body}{CONTEXT_SEP}{clip_words(context, CONTEXT_WORDS)}" if context else body
+
+
+def encode(tokenizer: Any, questions: Sequence[str], texts: Sequence[str], max_tokens: int) -> Any:
+    """The model's input for (question, reader input) pairs, as training and answering both
+    build it. An input too long for ``max_tokens`` loses the end of its unit, never its
+    context: the tokenizer's own truncation cuts from the end, and the context comes last, so
+    a long list lost its heading (what the list is about) in training and in answers alike."""
+    fitted = list(texts)
+    split = [(i, *t.split(CONTEXT_SEP, 1)) for i, t in enumerate(texts) if CONTEXT_SEP in t]
+    if split:
+        asked = list(dict.fromkeys(questions[i] for i, _, _ in split))
+        q_len = dict(zip(asked, map(len, tokenizer(asked, add_special_tokens=False)["input_ids"]),
+                         strict=True))
+        bodies = tokenizer([b for _, b, _ in split], add_special_tokens=False,
+                           return_offsets_mapping=True)
+        contexts = tokenizer([c for _, _, c in split], add_special_tokens=False)["input_ids"]
+        for (i, body, context), ids, offsets, ctx in zip(
+                split, bodies["input_ids"], bodies["offset_mapping"], contexts, strict=True):
+            # [CLS] question [SEP] unit [SEP] context [SEP]
+            room = max_tokens - 4 - q_len[questions[i]] - len(ctx)
+            if len(ids) > room >= MIN_UNIT_TOKENS:
+                fitted[i] = f"{body[:offsets[room - 1][1]]}{CONTEXT_SEP}{context}"
+    return tokenizer(list(questions), fitted, padding=True,
+                     truncation="longest_first", max_length=max_tokens, return_tensors="pt")
 
 
 def unit_input(unit: Unit, previous: str | None, heading: str | None) -> str:
@@ -251,9 +280,7 @@ class AnswerReader:
         return onnx if timing["onnx"] <= timing["torch"] else None
 
     def _tokenize(self, question: str, texts: Sequence[str]) -> Any:
-        return self.tokenizer([question] * len(texts), list(texts), padding=True,
-                              truncation="longest_first", max_length=self.meta.max_tokens,
-                              return_tensors="pt")
+        return encode(self.tokenizer, [question] * len(texts), texts, self.meta.max_tokens)
 
     def policy(self) -> ReaderPolicy:
         """The calibrated policy stored with the weights (read with them)."""

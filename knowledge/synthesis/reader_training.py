@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.answer_eval import contains_gold
-from knowledge.synthesis.reader import BODY, HEAD, META, unit_input
+from knowledge.synthesis.reader import BODY, HEAD, META, encode, unit_input
 from knowledge.synthesis.segments import heading_paths, terms, units
 
 
@@ -210,9 +210,8 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
         chosen = [groups[g] for g in order[cursor:cursor + per_step]]
         cursor += per_step
         idx = [i for g in chosen for i in g]
-        batch = tokenizer([pairs[i].question for i in idx], [pairs[i].text for i in idx],
-                          padding=True, truncation="longest_first", max_length=max_tokens,
-                          return_tensors="pt")
+        batch = encode(tokenizer, [pairs[i].question for i in idx], [pairs[i].text for i in idx],
+                       max_tokens)
         logits = model(**batch)
         loss = logits.new_zeros(())
         at = 0

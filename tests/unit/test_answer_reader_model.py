@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from knowledge.errors import ConfigError
-from knowledge.synthesis.reader import BODY, BUILTIN, HEAD, AnswerReader, pair_text
+from knowledge.synthesis.reader import (
+    BODY,
+    BUILTIN,
+    CONTEXT_SEP,
+    HEAD,
+    AnswerReader,
+    encode,
+    pair_text,
+)
 from knowledge.synthesis.reader_training import QAItem, QARecord, pairs_for, train
 
 
@@ -67,6 +75,49 @@ def test_the_answering_sentence_outscores_word_overlap(reader):
     designed the bridge?" and, all three scores being below its threshold, would abstain)."""
     firsts = _firsts(reader)
     assert sum(firsts) >= len(CASES) - 1, firsts
+
+
+def _decoded(reader: AnswerReader, question: str, texts: list[str], max_tokens: int) -> list[str]:
+    ids = encode(reader.tokenizer, [question] * len(texts), texts, max_tokens)["input_ids"]
+    return [reader.tokenizer.decode(row, skip_special_tokens=False) for row in ids]
+
+
+def test_a_long_block_keeps_its_heading_and_loses_its_tail(reader):
+    """The context (a block's heading path, a sentence's previous sentence) comes after the unit;
+    the tokenizer's own truncation cut it off any long list, so the reader never saw what the
+    list was about."""
+    # the sample knowledge's Slack steps: technical text runs to ~2 tokens a word
+    steps = ('1. Go to api.slack.com/apps, choose "Create New App" and "From an app manifest".\n'
+             "2. Paste `adapters/slack/manifest.yml` from the lorebot repository and create the "
+             "app.\n3. Install the app to your workspace.\n"
+             "4. Copy the Bot User OAuth Token (it starts with `xoxb-`) into `.env` as "
+             "`SLACK_BOT_TOKEN`.\n5. Copy the Signing Secret from \"Basic Information\" into "
+             "`.env` as `SLACK_SIGNING_SECRET`.")
+    text = pair_text(steps, "Using lorebot in Slack > Create the Slack app")
+    question = "How do I connect lorebot to Slack?"
+    full = len(reader.tokenizer(question, text)["input_ids"])
+    assert full > 128  # the case only means something when it is too long
+    decoded = _decoded(reader, question, [text], 128)[0]
+    assert decoded.endswith("create the slack app [SEP]"), decoded
+    assert "1. go to api. slack. com" in decoded and "signing _ secret" not in decoded
+    assert len(encode(reader.tokenizer, [question], [text], 128)["input_ids"][0]) == 128
+
+
+def test_inputs_that_fit_are_encoded_as_the_tokenizer_would(reader):
+    question = "Who designed the bridge?"
+    texts = [pair_text(c[1], c[2]) for c in CASES] + [CASES[0][1]]
+    got = encode(reader.tokenizer, [question] * len(texts), texts, 128)["input_ids"]
+    plain = reader.tokenizer([question] * len(texts), texts, padding=True, truncation=True,
+                             max_length=128, return_tensors="pt")["input_ids"]
+    assert got.tolist() == plain.tolist()
+
+
+def test_a_question_too_long_to_leave_room_falls_back_to_plain_truncation(reader):
+    question = " ".join(["why"] * 150) + "?"
+    text = pair_text("The bridge crosses the Vell at its narrowest point.", "The bridge.")
+    assert CONTEXT_SEP in text
+    ids = encode(reader.tokenizer, [question], [text], 128)["input_ids"]
+    assert ids.shape[1] == 128  # no error, no negative slice: the tokenizer truncated it
 
 
 def test_scores_do_not_depend_on_the_batch(reader):
