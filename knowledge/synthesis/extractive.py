@@ -33,6 +33,7 @@ import numpy as np
 
 from knowledge.passages import Passage
 from knowledge.synthesis import SynthesisResult
+from knowledge.synthesis.contradiction import contradiction
 from knowledge.synthesis.reader import ReaderPolicy, unit_input
 from knowledge.synthesis.scoring import (
     ANSWERABILITY,
@@ -70,6 +71,8 @@ EMBED_CANDIDATES = 5
 # Sentence vectors are kept (by text) for reuse: a team asks about the same pages again and
 # again, and a cached sentence costs nothing to compare.
 VECTOR_CACHE = 20_000
+# What a read unit that says the question's opposite loses (reader logits span about -10..10).
+CONTRADICTION_PENALTY = 100.0
 # Share of terms two sentences of different sources must share to count as the same statement.
 RESTATES_OVERLAP = 0.6
 
@@ -239,6 +242,10 @@ class ExtractiveSynthesizer:
             heading = _heading_of(passages[u.passage], u) if u.kind == "block" else None
             texts.append(unit_input(u, cands[prev].text if prev is not None else None, heading))
         read = np.asarray(self.reader(question, texts), dtype=np.float64)
+        if self.policy.contradictions:
+            # Below every unit that does not contradict, above every unread one.
+            opposite = np.array([contradiction(question, cands[i].text) is not None for i in top])
+            read = np.where(opposite, read - CONTRADICTION_PENALTY, read)
         scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \
             - 1e3
         scores[top] = read + self.policy.lexical_weight * lex[top]

@@ -109,13 +109,17 @@ class ReaderPolicy:
     ``extra_margin``: a second unit follows only within this much of the best; ``pool``: the
     answerability score is the best unit's score (``max``) or the log of the summed
     exponentials of all read units' scores (``sum``: training's listwise softmax, where several
-    half-plausible units add up to "something here answers")."""
+    half-plausible units add up to "something here answers"); ``contradictions``: a read unit
+    that says the opposite of a wh-question (``knowledge.synthesis.contradiction``) neither
+    leads nor counts toward answering. That one has no threshold to calibrate: a sentence that
+    says the question's opposite does not answer it."""
 
     candidates: int = 6
     lexical_weight: float = 0.25
     min_score: float = -1e9
     extra_margin: float = 1.0
     pool: str = "max"
+    contradictions: bool = True
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,8 @@ class ReaderMeta:
                    max_tokens=int(raw.get("max_tokens", 128)),
                    trained_on=tuple(raw.get("trained_on", ())), int8=bool(raw.get("int8")),
                    policy=ReaderPolicy(**{k: policy[k] for k in (
-                       "candidates", "lexical_weight", "min_score", "extra_margin", "pool")
+                       "candidates", "lexical_weight", "min_score", "extra_margin", "pool",
+                       "contradictions")
                        if k in policy}))
 
 

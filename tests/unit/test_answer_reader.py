@@ -133,6 +133,53 @@ def test_a_second_unit_follows_only_within_the_margin():
     assert far.synthesize(q, ps).text == "Deploys run at 14:00 UTC. [1]"
 
 
+MOONS = "Titan is the largest moon of Saturn. Saturn has 146 known moons."
+
+
+def test_a_unit_that_says_the_questions_opposite_neither_leads_nor_answers():
+    """The reader believes the Titan sentence (a near copy of the question); it says the
+    opposite of what is asked, so the answer abstains, unless the policy switches the check off."""
+    ps = build_passages([hit(1, MOONS)])
+    policy = dict(candidates=3, lexical_weight=0.0, min_score=0.0)
+    q = "Which moon of Saturn is the smallest?"
+    checked = ExtractiveSynthesizer(reader=KeywordReader("Titan"),
+                                    reader_policy=ReaderPolicy(**policy)).synthesize(q, ps)
+    unchecked = ExtractiveSynthesizer(
+        reader=KeywordReader("Titan"),
+        reader_policy=ReaderPolicy(**policy, contradictions=False)).synthesize(q, ps)
+    assert checked.text == "" and checked.abstain_reason
+    assert unchecked.text.startswith("Titan is the largest moon of Saturn.")
+
+
+def test_a_contradicted_unit_yields_the_lead_to_one_that_is_not():
+    ps = build_passages([hit(1, "Titan is the largest moon of Saturn. Mimas is a small moon "
+                                "of Saturn, 396 km across.")])
+
+    class Both:
+        def __call__(self, q, texts):
+            return np.array([6.0 if "Titan" in t.split(" [SEP] ")[0] else 2.0 for t in texts])
+
+    res = ExtractiveSynthesizer(reader=Both(), max_sentences=1, reader_policy=ReaderPolicy(
+        candidates=3, lexical_weight=0.0, min_score=0.0)
+    ).synthesize("Which moon of Saturn is the smallest?", ps)
+    assert res.text.startswith("Mimas is a small moon") and res.confidence == pytest.approx(2.0)
+    same = ExtractiveSynthesizer(reader=Both(), max_sentences=1, reader_policy=ReaderPolicy(
+        candidates=3, lexical_weight=0.0, min_score=0.0)
+    ).synthesize("Which moon of Saturn is the largest?", ps)
+    assert same.text.startswith("Titan is the largest moon")
+
+
+def test_reader_json_can_switch_the_contradiction_check_off(tmp_path):
+    (tmp_path / "reader.json").write_text(json.dumps({
+        "base_model": "all-MiniLM-L6-v2", "layers": 3,
+        "policy": {"candidates": 4, "contradictions": False}}))
+    meta = ReaderMeta.read(tmp_path)
+    assert meta.policy.candidates == 4 and meta.policy.contradictions is False
+    (tmp_path / "reader.json").write_text(json.dumps({"base_model": "all-MiniLM-L6-v2",
+                                                      "layers": 3, "policy": {}}))
+    assert ReaderMeta.read(tmp_path).policy.contradictions is True  # on unless switched off
+
+
 def test_resolve_reader_names_what_to_do(tmp_path):
     assert resolve_reader("off") is None
     assert resolve_reader("builtin") == BUILTIN
