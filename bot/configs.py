@@ -40,7 +40,8 @@ def synthesizer_from_settings(settings: Settings, *, embed: Any = None) -> Synth
                              max_words=settings.answer_max_words,
                              reader=settings.answer_reader,
                              reader_min_score=settings.answer_reader_min_score,
-                             reader_candidates=settings.answer_reader_candidates)
+                             reader_candidates=settings.answer_reader_candidates,
+                             contradictions=settings.answer_contradictions)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:

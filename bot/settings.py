@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     # int8 passes fit synthesis p95 <= 30 ms on 2 cores; 8 cost p95 ~39 ms for ~2 points more
     # first-sentence hit; benchmarks/ANSWERS.md).
     answer_reader_candidates: int | None = Field(default=None, ge=1, le=32)
+    # A sentence that says the opposite of a what/which/who question ("the largest" for "the
+    # smallest", another number, a negated question against a text that negates nothing) does
+    # not answer it (knowledge/synthesis/contradiction.py). Unset: the reader's policy (on);
+    # false for a team whose questions it misreads.
+    answer_contradictions: bool | None = None
     # unset: a random salt is generated into LOREBOT_DATA_DIR/asker_salt (bot/identity.py);
     # public values (the old default, the .env.example placeholder) are refused
     asker_hash_salt: SecretStr | None = None

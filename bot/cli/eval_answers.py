@@ -109,7 +109,7 @@ def run_answers_eval(*, settings: Any, db: Any, folder: Path, split: str = "all"
         "synthesis": recorder.name,
         "settings": {k: getattr(settings, k) for k in (
             "llm_provider", "answer_reader", "answer_reader_min_score",
-            "answer_reader_candidates", "abstain_threshold",
+            "answer_reader_candidates", "answer_contradictions", "abstain_threshold",
             "answer_min_support", "answer_extra_margin",
             "answer_max_sentences", "answer_max_words", "retrieval_top_k")},
         **summarise(outcomes),

@@ -37,7 +37,8 @@ def build_synthesizer(llm: LLMConfig, *, max_sentences: int, embed: Embed | None
                       min_support: float = 0.377, extra_margin: float = 1.5,
                       max_words: int = 80, reader: str = "off",
                       reader_min_score: float | None = None,
-                      reader_candidates: int | None = None) -> Synthesizer:
+                      reader_candidates: int | None = None,
+                      contradictions: bool | None = None) -> Synthesizer:
     """The extractive synthesizer, or an LLM one that falls back to it (provider ``extractive``:
     no LLM at all). ``reader`` (``builtin``, ``off`` or a folder) picks the answer reader that
     decides which sentence answers; without it ``embed`` lets the extractive answer compare
@@ -52,6 +53,8 @@ def build_synthesizer(llm: LLMConfig, *, max_sentences: int, embed: Embed | None
             policy = replace(policy, min_score=reader_min_score)
         if reader_candidates is not None:
             policy = replace(policy, candidates=reader_candidates)
+        if contradictions is not None:
+            policy = replace(policy, contradictions=contradictions)
     extractive = ExtractiveSynthesizer(max_sentences=max_sentences, embed=embed,
                                        min_support=min_support, extra_margin=extra_margin,
                                        max_words=max_words, reader=read, reader_policy=policy)

@@ -237,3 +237,17 @@ def test_a_quantisation_far_from_fp32_is_refused(monkeypatch, caplog):
         r = AnswerReader.load(BUILTIN, int8=True)
     assert not r.int8 and r._onnx is not None
     assert "stays in fp32" in caplog.text
+
+
+def test_the_contradiction_setting_reaches_the_readers_policy(tmp_path):
+    from bot.configs import synthesizer_from_settings
+    from bot.settings import load_settings
+
+    def policy(**overrides):
+        settings = load_settings(_env_file=None, lorebot_data_dir=tmp_path, database_url=None,
+                                 llm_provider="extractive", answer_reader="builtin", **overrides)
+        return synthesizer_from_settings(settings).policy
+
+    assert policy().contradictions is True  # the shipped policy's
+    assert policy(answer_contradictions=False).contradictions is False
+    assert policy(answer_contradictions=False).min_score == policy().min_score  # nothing else
