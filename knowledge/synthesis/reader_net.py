@@ -12,6 +12,7 @@ does not import torch.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -44,9 +45,15 @@ class ReaderNet(torch.nn.Module):
         return self.head(torch.cat([u, v, u * v, (u - v).abs()], dim=-1)).reshape(-1)
 
 
-def load_trained(model: ReaderNet, folder: Any, *, body_file: str, head_file: str) -> None:
+_LAYER = re.compile(r"^encoder\.layer\.(\d+)\.")
+
+
+def load_trained(model: ReaderNet, folder: Any, *, body_file: str, head_file: str,
+                 grow: bool = False) -> None:
     """A trained reader's layers, head and "none" logit into ``model`` (its word embeddings
-    stay the base model's: they are not saved). Raises ConfigError when they do not fit."""
+    stay the base model's: they are not saved). Raises ConfigError when they do not fit.
+    ``grow`` (training only): ``model`` may have more layers than the saved reader; the extra
+    ones keep the base model's weights, to continue a reader one layer deeper."""
     from pathlib import Path
 
     from safetensors.torch import load_file
@@ -55,7 +62,11 @@ def load_trained(model: ReaderNet, folder: Any, *, body_file: str, head_file: st
 
     folder = Path(folder)
     state = {k: v.float() for k, v in load_file(str(folder / body_file)).items()}
+    saved_layers = {int(m.group(1)) for k in state if (m := _LAYER.match(k))}
     missing, unexpected = model.body.load_state_dict(state, strict=False)
+    if grow:
+        missing = [k for k in missing if not ((m := _LAYER.match(k))
+                                              and int(m.group(1)) not in saved_layers)]
     if unexpected or any(not k.startswith("embeddings.word_embeddings") for k in missing):
         raise ConfigError(f"{folder / body_file} does not fit a {model.body.config.num_hidden_layers}"
                           "-layer body of its base model; retrain the reader")

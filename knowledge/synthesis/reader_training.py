@@ -169,8 +169,9 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     softmax, the answering unit(s) the target, or "none" for an unanswerable question. That is
     the decision the answer makes (which unit leads, and whether any does); a pointwise loss
     over 10% positives spent its first thousand steps learning the base rate. ``init``: a
-    trained reader's folder to continue from (same base model and layers), instead of the
-    base model's layers and a fresh head."""
+    trained reader's folder to continue from (same base model; ``layers`` as many as it has or
+    more, the deeper ones starting from the base model's), instead of the base model's layers
+    and a fresh head."""
     import torch
     from safetensors.torch import save_file
     from transformers import AutoTokenizer
@@ -186,7 +187,7 @@ def train(pairs: Sequence[Pair], out: Path, *, base_model: str = "all-MiniLM-L6-
     # embeddings stay the base model's and are not saved.
     model = ReaderNet(body(base_model, layers))
     if init is not None:
-        load_trained(model, init, body_file=BODY, head_file=HEAD)
+        load_trained(model, init, body_file=BODY, head_file=HEAD, grow=True)
     model.body.embeddings.word_embeddings.weight.requires_grad_(False)
     groups = _groups(pairs)
     order = list(range(len(groups)))

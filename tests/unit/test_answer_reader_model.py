@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from knowledge.errors import ConfigError
 from knowledge.synthesis.reader import (
@@ -148,6 +149,22 @@ def test_a_reader_trains_saves_and_loads(tmp_path):
     bell = [p for p in pairs if p.question == "What is the bell made of?"]
     scores = small.score("What is the bell made of?", [p.text for p in bell])
     assert bell[int(np.argmax(scores))].label == 1  # "The bell is bronze." learned
+
+    # one layer deeper: the saved layer and head carry over, the new layer is the base model's
+    from knowledge.synthesis.reader_net import ReaderNet, body, load_trained
+
+    deeper = ReaderNet(body("all-MiniLM-L6-v2", 2))
+    base_layer_1 = deeper.body.encoder.layer[1].output.dense.weight.clone()
+    with pytest.raises(ConfigError, match="does not fit"):
+        load_trained(deeper, tmp_path / "r", body_file=BODY, head_file=HEAD)
+    load_trained(deeper, tmp_path / "r", body_file=BODY, head_file=HEAD, grow=True)
+    assert torch.equal(deeper.body.encoder.layer[0].output.dense.weight,
+                       small.model.body.encoder.layer[0].output.dense.weight)
+    assert torch.equal(deeper.body.encoder.layer[1].output.dense.weight, base_layer_1)
+    grown = train(pairs, tmp_path / "r2", layers=2, epochs=1, batch_size=8, lr=5e-4,
+                  init=tmp_path / "r")
+    assert grown.steps >= 1 and json.loads((tmp_path / "r2" / "reader.json").read_text())[
+        "layers"] == 2
 
     (tmp_path / "r" / BODY).unlink()
     with pytest.raises(ConfigError, match="train_answer_reader"):
