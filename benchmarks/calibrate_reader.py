@@ -13,9 +13,10 @@ the reader's ``reader.json`` (``policy``) and reported on the held-out article.
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 python benchmarks/calibrate_reader.py \\
         --reader knowledge/synthesis/reader_weights --tune Normans
 
-The shipped policy (``answers_reader2_calibration.json``) came from ``--int8`` with
-``CAL_CANDIDATES=6`` (the most int8 pairs within the latency target), ``CAL_MARGINS=0.5,1`` and
-``CAL_MAX_MEDIAN_WORDS=30``; ``answers_reader2_variants.json`` holds the other runs.
+The shipped policy (``answers_reader3_calibration.json``, the contradiction check on) came from
+``--int8`` with ``CAL_CANDIDATES=6`` (the most int8 pairs within the latency target),
+``CAL_MARGINS=0.5,1`` and ``CAL_MAX_MEDIAN_WORDS=30``, as update 4's did
+(``answers_reader2_variants.json`` holds that round's other runs).
 """
 
 from __future__ import annotations

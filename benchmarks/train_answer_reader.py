@@ -7,9 +7,10 @@ subjects, see its README) plus the SQuAD 2.0 article(s) named by ``--squad-artic
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 python benchmarks/train_answer_reader.py \\
         --out knowledge/synthesis/reader_weights --squad-article Normans
 
-The shipped reader took two runs: the first (commit ef2483c: parts 1-14, ``--perturb 0``, 938
+The shipped reader took three runs: the first (commit ef2483c: parts 1-14, ``--perturb 0``, 938
 steps, 24 min) from MiniLM, then ``--init`` that reader ``--lr 5e-5`` on parts 1-16 with the
-edited unanswerables (``--perturb 1``, 1,378 steps, 25 min on 2 cores). One run of the second
+edited unanswerables (``--perturb 1``, 1,378 steps, 25 min on 2 cores), then the same again once
+inputs kept their context (``reader.encode``; commit 1ae8b1a, 23 min). One run of the second
 kind from MiniLM did worse on the lead sentence (benchmarks/answers_reader2_variants.json).
 """
 
