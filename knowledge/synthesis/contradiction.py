@@ -147,7 +147,7 @@ def wh_question(question: str) -> bool:
 
 
 def contradiction(question: str, text: str) -> str | None:
-    """How ``text`` says the opposite of ``question`` ("antonym: limited / infinite"), or None.
+    """How ``text`` says the opposite of ``question`` ("antonym: smallest / largest"), or None.
     Only for wh-questions; see the module docstring."""
     if not wh_question(question):
         return None
@@ -165,7 +165,7 @@ def contradiction(question: str, text: str) -> str | None:
             continue
         if w == "last" and (i == len(q) - 1 or _VERB_BEFORE.intersection(q[max(0, i - 4):i])):
             continue
-        opposites = [o for o in _ANTONYMS.get(w, ()) if o not in q and any(
+        opposites = [o for o in sorted(_ANTONYMS.get(w, ())) if o not in q and any(
             not (j and (t[j - 1], o) in _FIXED) for j in where.get(o, ()))]
         if opposites and _negated(q, i):
             agreed = True  # "not open" and "closed" agree
