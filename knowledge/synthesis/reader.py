@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -144,10 +144,9 @@ class ReaderMeta:
         return cls(base_model=str(raw["base_model"]), layers=int(raw["layers"]),
                    max_tokens=int(raw.get("max_tokens", 128)),
                    trained_on=tuple(raw.get("trained_on", ())), int8=bool(raw.get("int8")),
-                   policy=ReaderPolicy(**{k: policy[k] for k in (
-                       "candidates", "lexical_weight", "min_score", "extra_margin", "pool",
-                       "contradictions")
-                       if k in policy}))
+                   # every policy field reader.json sets; tuned_on and objective are notes
+                   policy=ReaderPolicy(**{f.name: policy[f.name] for f in fields(ReaderPolicy)
+                                          if f.name in policy}))
 
 
 def resolve_reader(setting: str) -> Path | None:
