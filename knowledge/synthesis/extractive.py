@@ -73,6 +73,8 @@ EMBED_CANDIDATES = 5
 VECTOR_CACHE = 20_000
 # What a read unit that says the question's opposite loses (reader logits span about -10..10).
 CONTRADICTION_PENALTY = 100.0
+# Without a reader, only the best-scored units are checked: the lead and what could follow it.
+CONTRADICTION_CHECKED = 8
 # Share of terms two sentences of different sources must share to count as the same statement.
 RESTATES_OVERLAP = 0.6
 
@@ -123,6 +125,23 @@ class _VectorCache:
             while len(self.vectors) > self.size:
                 self.vectors.popitem(last=False)
         return vecs[0], out
+
+
+def _demote_contradictions(question: str, cands: Sequence[Unit], scores: np.ndarray
+                           ) -> np.ndarray:
+    """Without a reader: the best-scored units that say the question's opposite drop just below
+    every other unit (not by the reader's penalty: the answerability row reads the gap between
+    the two best scores, and a gap of 100 would read as certainty)."""
+    top = np.argsort(-scores, kind="stable")[:CONTRADICTION_CHECKED]
+    opposite = [int(i) for i in top if contradiction(question, cands[int(i)].text) is not None]
+    if not opposite or len(opposite) == len(scores):
+        return scores
+    out = scores.copy()
+    keep = np.setdiff1d(np.arange(len(scores)), opposite)
+    floor = float(out[keep].min())
+    for rank, i in enumerate(opposite):
+        out[i] = floor - 1.0 - rank * 1e-3  # in their own order, below the rest
+    return out
 
 
 def _heading_of(passage: Passage, unit: Unit) -> str | None:
@@ -212,6 +231,8 @@ class ExtractiveSynthesizer:
             row = np.array([confidence])
         else:
             scores = x @ self._w
+            if self.policy.contradictions:
+                scores = _demote_contradictions(question, cands, scores)
             evidence = max([p.similarity for p in passages if p.similarity is not None]
                            or [0.0])
             row = answerability_row(scores=scores, x=x, best=int(np.argmax(scores)),

@@ -15,7 +15,7 @@ from typing import Any
 from knowledge.synthesis import Synthesizer
 from knowledge.synthesis.extractive import ExtractiveSynthesizer
 from knowledge.synthesis.llm import LLMConfig, LLMSynthesizer
-from knowledge.synthesis.reader import AnswerReader, resolve_reader
+from knowledge.synthesis.reader import AnswerReader, ReaderPolicy, resolve_reader
 
 _READERS: dict[Path, AnswerReader] = {}
 _READERS_LOCK = threading.Lock()
@@ -53,8 +53,9 @@ def build_synthesizer(llm: LLMConfig, *, max_sentences: int, embed: Embed | None
             policy = replace(policy, min_score=reader_min_score)
         if reader_candidates is not None:
             policy = replace(policy, candidates=reader_candidates)
-        if contradictions is not None:
-            policy = replace(policy, contradictions=contradictions)
+    if contradictions is not None:
+        # also read without a reader: its term-scored answer applies the same check
+        policy = replace(policy or ReaderPolicy(), contradictions=contradictions)
     extractive = ExtractiveSynthesizer(max_sentences=max_sentences, embed=embed,
                                        min_support=min_support, extra_margin=extra_margin,
                                        max_words=max_words, reader=read, reader_policy=policy)

@@ -151,6 +151,40 @@ def test_a_unit_that_says_the_questions_opposite_neither_leads_nor_answers():
     assert unchecked.text.startswith("Titan is the largest moon of Saturn.")
 
 
+def test_without_a_reader_the_term_scored_answer_applies_the_same_check():
+    """ANSWER_READER=off (the advice for slow CPUs) ranks by terms: the Titan sentence shares
+    the most with the question and would lead, though it says the opposite."""
+    ps = build_passages([hit(1, "Titan is the largest moon of Saturn. Mimas is a small moon "
+                                "of Saturn, 396 km across.")])
+    q = "Which moon of Saturn is the smallest?"
+    unchecked = ExtractiveSynthesizer(max_sentences=1,
+                                      reader_policy=ReaderPolicy(contradictions=False))
+    assert unchecked.synthesize(q, ps).text.startswith("Titan is the largest moon")
+    res = ExtractiveSynthesizer(max_sentences=1).synthesize(q, ps)
+    assert res.text.startswith("Mimas is a small moon")
+    assert_grounded(res.text, ps)
+    # the reverse question is answered by the Titan sentence, as before
+    assert ExtractiveSynthesizer(max_sentences=1).synthesize(
+        "Which moon of Saturn is the largest?", ps).text.startswith("Titan is the largest")
+
+
+def test_without_a_reader_a_contradiction_does_not_widen_the_score_gap():
+    """The answerability row reads the gap between the two best scores: a demoted unit sits just
+    below the others, so the gap it leaves is an ordinary one, not the reader's penalty of 100."""
+    from knowledge.synthesis.extractive import _demote_contradictions
+    from knowledge.synthesis.segments import units
+
+    cands = units("Titan is the largest moon of Saturn. Mimas is a small moon of Saturn. "
+                  "Saturn has rings.", 0)
+    scores = np.array([3.0, 1.0, 0.5])
+    out = _demote_contradictions("Which moon of Saturn is the smallest?", cands, scores)
+    assert out[1] == 1.0 and out[2] == 0.5 and 0.5 - 1.0 - 1e-6 < out[0] < 0.5
+    # every unit contradicting: nothing to prefer, the scores stay
+    only = units("Titan is the largest moon of Saturn.", 0)
+    assert _demote_contradictions("Which moon is the smallest?", only,
+                                  np.array([2.0])).tolist() == [2.0]
+
+
 def test_a_contradicted_unit_yields_the_lead_to_one_that_is_not():
     ps = build_passages([hit(1, "Titan is the largest moon of Saturn. Mimas is a small moon "
                                 "of Saturn, 396 km across.")])

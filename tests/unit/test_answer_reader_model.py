@@ -268,3 +268,16 @@ def test_the_contradiction_setting_reaches_the_readers_policy(tmp_path):
     assert policy().contradictions is True  # the shipped policy's
     assert policy(answer_contradictions=False).contradictions is False
     assert policy(answer_contradictions=False).min_score == policy().min_score  # nothing else
+
+
+def test_the_contradiction_setting_also_reaches_the_readerless_answer(tmp_path):
+    from bot.configs import synthesizer_from_settings
+    from bot.settings import load_settings
+
+    def synth(**overrides):
+        settings = load_settings(_env_file=None, lorebot_data_dir=tmp_path, database_url=None,
+                                 llm_provider="extractive", answer_reader="off", **overrides)
+        return synthesizer_from_settings(settings)
+
+    assert synth().reader is None and synth().policy.contradictions is True
+    assert synth(answer_contradictions=False).policy.contradictions is False
