@@ -14,7 +14,8 @@ says.
 With an answer reader (``knowledge.synthesis.reader``, the default through ``ANSWER_READER``)
 nothing is embedded: the term features alone pick the few plausible units, the reader scores
 each with the question, and its calibrated policy decides the lead, the second unit and the
-abstention (``benchmarks/ANSWERS.md``, update 3).
+abstention (``benchmarks/ANSWERS.md``, update 3). Either way, a unit that says the opposite of
+a wh-question (``knowledge.synthesis.contradiction``) is not taken as its answer.
 
 When even the best unit scores below ``min_support`` the passages are on topic but do not say
 it: the result is empty with an ``abstain_reason`` and the service abstains, listing the

@@ -112,7 +112,8 @@ class ReaderPolicy:
     half-plausible units add up to "something here answers"); ``contradictions``: a read unit
     that says the opposite of a wh-question (``knowledge.synthesis.contradiction``) neither
     leads nor counts toward answering. That one has no threshold to calibrate: a sentence that
-    says the question's opposite does not answer it."""
+    says the question's opposite does not answer it. It is the one field the reader-off
+    synthesiser also reads (its term-scored units get the same check)."""
 
     candidates: int = 6
     lexical_weight: float = 0.25
