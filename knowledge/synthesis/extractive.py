@@ -134,15 +134,19 @@ def _demote_contradictions(question: str, cands: Sequence[Unit], scores: np.ndar
     every other unit (not by the reader's penalty: the answerability row reads the gap between
     the two best scores, and a gap of 100 would read as certainty)."""
     top = np.argsort(-scores, kind="stable")[:CONTRADICTION_CHECKED]
-    opposite = [int(i) for i in top if contradiction(question, cands[int(i)].text) is not None]
-    if not opposite or len(opposite) == len(scores):
+    opposite = top[_contradicting(question, cands, top)]
+    if not len(opposite) or len(opposite) == len(scores):
         return scores
     out = scores.copy()
-    keep = np.setdiff1d(np.arange(len(scores)), opposite)
-    floor = float(out[keep].min())
-    for rank, i in enumerate(opposite):
-        out[i] = floor - 1.0 - rank * 1e-3  # in their own order, below the rest
+    floor = float(np.delete(out, opposite).min())
+    out[opposite] = floor - 1.0 - np.arange(len(opposite)) * 1e-3  # their order, below the rest
     return out
+
+
+def _contradicting(question: str, cands: Sequence[Unit], idx: np.ndarray) -> np.ndarray:
+    """Which of the units at ``idx`` say the question's opposite (both answer paths ask)."""
+    return np.array([contradiction(question, cands[int(i)].text) is not None for i in idx],
+                    dtype=bool)
 
 
 def _heading_of(passage: Passage, unit: Unit) -> str | None:
@@ -266,7 +270,7 @@ class ExtractiveSynthesizer:
         read = np.asarray(self.reader(question, texts), dtype=np.float64)
         if self.policy.contradictions:
             # Below every unit that does not contradict, above every unread one.
-            opposite = np.array([contradiction(question, cands[i].text) is not None for i in top])
+            opposite = _contradicting(question, cands, top)
             read = np.where(opposite, read - CONTRADICTION_PENALTY, read)
         scores = lex - lex.max() + float(np.min(read + self.policy.lexical_weight * lex[top])) \
             - 1e3
