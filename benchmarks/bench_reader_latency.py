@@ -24,7 +24,12 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.calibrate_answers import collect, synthesis_latency  # noqa: E402
+from benchmarks.calibrate_answers import (  # noqa: E402
+    collect,
+    collection_arguments,
+    on_article,
+    synthesis_latency,
+)
 from bot.settings import load_settings  # noqa: E402
 from knowledge.answer_eval import load_qa  # noqa: E402
 from knowledge.synthesis.extractive import ExtractiveSynthesizer, ReaderPolicy  # noqa: E402
@@ -50,15 +55,12 @@ def main() -> None:
     p.add_argument("--article", default="Computational complexity theory")
     p.add_argument("--candidates", default="4,6,8")
     p.add_argument("--n", type=int, default=200)
-    p.add_argument("--data", default="/work/shared/eval/squad2-dev")
-    p.add_argument("--data-dir", default="/tmp/lore-answers-cal")
-    p.add_argument("--fresh", action="store_true")
+    collection_arguments(p)
     p.add_argument("--out", default=None)
     args = p.parse_args()
     got = collect(args)
     data = load_qa(args.data)
-    kept = [(o, ps) for o, ps in zip(got["outcomes"], got["passages"], strict=True)
-            if ps and data.paragraphs[o.question.paragraph_id].article == args.article][:args.n]
+    kept = on_article(got, data, args.article)[:args.n]
     items = [(o.question.question, ps) for o, ps in kept]
     result: dict[str, Any] = {"reader": args.reader, "article": args.article,
                               "questions": len(items), "cores": os.cpu_count(), "runs": []}

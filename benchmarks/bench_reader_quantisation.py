@@ -39,7 +39,11 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.calibrate_answers import collect  # noqa: E402
+from benchmarks.calibrate_answers import (  # noqa: E402
+    collect,
+    collection_arguments,
+    on_article,
+)
 from knowledge.answer_eval import load_qa  # noqa: E402
 from knowledge.onnx_encoder import quantized, session  # noqa: E402
 from knowledge.synthesis.extractive import ExtractiveSynthesizer  # noqa: E402
@@ -61,9 +65,8 @@ def reader_batches(reader: AnswerReader, got: dict[str, Any], data: Any,
 
     synth = ExtractiveSynthesizer(reader=recording, reader_policy=reader.policy(),
                                   max_sentences=2)
-    for o, ps in zip(got["outcomes"], got["passages"], strict=True):
-        if ps and data.paragraphs[o.question.paragraph_id].article == article:
-            synth.synthesize(o.question.question, ps)
+    for o, ps in on_article(got, data, article):
+        synth.synthesize(o.question.question, ps)
     return [{k: v.numpy() for k, v in reader._tokenize(q, t).items()} for q, t in asked]
 
 
@@ -146,9 +149,7 @@ def main() -> None:
     p.add_argument("--tune", default="Normans", help="agreement is measured on this article")
     p.add_argument("--article", default="Computational complexity theory",
                    help="speed is measured on this article's batches")
-    p.add_argument("--data", default="/work/shared/eval/squad2-dev")
-    p.add_argument("--data-dir", default="/tmp/lore-answers-cal")
-    p.add_argument("--fresh", action="store_true")
+    collection_arguments(p)
     p.add_argument("--out", default=None)
     args = p.parse_args()
     got = collect(args)

@@ -64,6 +64,19 @@ class CachedEmbed:
         return np.stack([self.cache[t] for t in texts])
 
 
+def collection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``collect`` reads, for every script that works on its collection."""
+    parser.add_argument("--data", default="/work/shared/eval/squad2-dev")
+    parser.add_argument("--data-dir", default="/tmp/lore-answers-cal")
+    parser.add_argument("--fresh", action="store_true", help="ask the questions again")
+
+
+def on_article(got: dict[str, Any], data: Any, article: str) -> list[tuple[Outcome, list[Any]]]:
+    """``collect``'s (outcome, passages) for one article's questions that found passages."""
+    return [(o, ps) for o, ps in zip(got["outcomes"], got["passages"], strict=True)
+            if ps and data.paragraphs[o.question.paragraph_id].article == article]
+
+
 def collect(args: argparse.Namespace) -> dict[str, Any]:
     """Every question through the service with both abstentions off; passages kept."""
     cache = Path(args.data_dir) / "answers_collect.pkl"
@@ -273,10 +286,8 @@ def synthesis_latency(outcomes: list[Outcome], passages: list[list[Any]], settin
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--data", default="/work/shared/eval/squad2-dev")
-    p.add_argument("--data-dir", default="/tmp/lore-answers-cal")
+    collection_arguments(p)
     p.add_argument("--out", default="benchmarks/answers_calibration.json")
-    p.add_argument("--fresh", action="store_true", help="ask the questions again")
     args = p.parse_args()
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     got = collect(args)

@@ -37,6 +37,7 @@ from benchmarks.calibrate_abstention import OFF_TOPIC  # noqa: E402
 from benchmarks.calibrate_answers import (  # noqa: E402
     collect,
     collect_off_topic,
+    collection_arguments,
     evaluate,
     synthesise_all,
 )
@@ -118,9 +119,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--reader", required=True)
     p.add_argument("--tune", default="Normans", help="the article the policy is chosen on")
-    p.add_argument("--data", default="/work/shared/eval/squad2-dev")
-    p.add_argument("--data-dir", default="/tmp/lore-answers-cal")
-    p.add_argument("--fresh", action="store_true")
+    collection_arguments(p)
     p.add_argument("--write", action="store_true", help="store the policy in reader.json")
     p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
                    help="calibrate on int8 logits (and with --write, mark the reader to run "
