@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,18 +76,6 @@ def rows_alone(run: Callable[[Feed], Any]) -> Callable[[Feed], np.ndarray]:
         return np.concatenate([np.asarray(run({k: v[i:i + 1, real[i]] for k, v in feed.items()}))
                                .reshape(-1) for i in range(len(real))])
     return each
-
-
-def dynamic_int8(model: bytes, **options: Any) -> OnnxReader:
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "int8.onnx"
-        quantize_dynamic(onnx.load_from_string(model), out, per_channel=True,
-                         **{"weight_type": QuantType.QInt8, "op_types_to_quantize": ["MatMul"],
-                            **options})
-        return OnnxReader(session(out.read_bytes()))
 
 
 def fused(model: bytes) -> bytes:
@@ -157,23 +144,27 @@ def main() -> None:
     reader = AnswerReader.load(args.reader, runtime="onnx", int8=False)
     tuning = reader_batches(reader, got, data, args.tune)
     timed = reader_batches(reader, got, data, args.article)
+    # exported again: a loaded reader keeps its session, not the model's bytes
     model = OnnxReader.export(reader.model, reader._tokenize("Who?", ["It rained."])).model
     fp32 = OnnxReader(session(model))
     reference = [np.asarray(fp32(f)).reshape(-1) for f in tuning]
     from onnxruntime.quantization import QuantType
 
-    int8 = OnnxReader(session(quantized(model)))
+    def int8_of(graph: bytes, **options: Any) -> OnnxReader:
+        return OnnxReader(session(quantized(graph, **options)))
+
+    int8 = int8_of(model)
     fused_model = fused(model)
     variants: dict[str, Callable[[Feed], Any]] = {
         "fp32": fp32,
         "int8": int8,
         "int8_rows": rows_alone(int8),
-        "int8_reduce_range": dynamic_int8(model, reduce_range=True),
-        "int8_u8_weights": dynamic_int8(model, weight_type=QuantType.QUInt8),
+        "int8_reduce_range": int8_of(model, reduce_range=True),
+        "int8_u8_weights": int8_of(model, weight_type=QuantType.QUInt8),
         "fp32_fused": OnnxReader(session(fused_model)),
         # fused ops are outside shape inference's domain: their outputs' type must be given
-        "int8_fused": dynamic_int8(fused_model, op_types_to_quantize=["MatMul", "Attention"],
-                                   extra_options={"DefaultTensorType": 1}),  # FLOAT
+        "int8_fused": int8_of(fused_model, op_types_to_quantize=["MatMul", "Attention"],
+                              extra_options={"DefaultTensorType": 1}),  # FLOAT
     }
     rows = []
     for name, run in variants.items():

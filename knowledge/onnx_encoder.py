@@ -99,10 +99,12 @@ def export_session(module: Any, args: tuple[Any, ...], input_names: list[str], o
     return session(export_onnx(module, args, input_names, output, dynamic_axes))
 
 
-def quantized(model: bytes) -> bytes:
+def quantized(model: bytes, **options: Any) -> bytes:
     """``model`` with its matrix multiplications in int8 (weights per output channel,
     activations quantised per batch as they come): about half the time of fp32 on a CPU with
-    VNNI, at logits within about 0.5 of fp32's. ONNX Runtime's quantiser works on files."""
+    VNNI, at logits within about 0.5 of fp32's. ONNX Runtime's quantiser works on files.
+    ``options`` override ``quantize_dynamic``'s keywords (benchmarks/bench_reader_quantisation.py
+    compares the alternatives)."""
     import tempfile
     from pathlib import Path
 
@@ -116,8 +118,9 @@ def quantized(model: bytes) -> bytes:
         advice = _DropAdvice()
         root.addFilter(advice)  # the quantiser logs advice and per-tensor notes on the root logger
         try:
-            quantize_dynamic(onnx.load_from_string(model), out, per_channel=True,
-                             weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+            quantize_dynamic(onnx.load_from_string(model), out,
+                             **{"per_channel": True, "weight_type": QuantType.QInt8,
+                                "op_types_to_quantize": ["MatMul"], **options})
         finally:
             root.removeFilter(advice)
         return out.read_bytes()
