@@ -82,7 +82,12 @@ def objective(s: dict[str, Any]) -> float:
 
 def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: list[int],
            off: list[list[Any]]) -> tuple[ReaderPolicy, dict[str, Any]]:
+    """The grid's best policy on the questions ``idx``, with its summary. The summary's
+    ``ties`` lists the other settings (candidates, term weight, margin, pool) that reach the
+    same objective: the first one met wins, so a tie means the tuning article could not tell
+    them apart, which the report should say (update 7 of benchmarks/ANSWERS.md)."""
     best: tuple[float, ReaderPolicy, dict[str, Any]] = (-2.0, ReaderPolicy(), {})
+    reached: dict[tuple[Any, ...], float] = {}  # each setting's best objective
     # -1.0 marks a setting that breaks a constraint: kept only if nothing meets them all.
     for k in CANDIDATES:
         for lw in LEXICAL:
@@ -101,10 +106,20 @@ def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: li
                         float(np.mean([(c or -1e9) < t for c in off_conf])), 4)
                     score = objective(s) if s["off_topic_abstain_rate"] >= MIN_OFF_TOPIC \
                         else -1.0
+                    setting = (k, lw, margin, pool)
+                    reached[setting] = max(score, reached.get(setting, -2.0))
                     if score > best[0]:
                         best = (score, ReaderPolicy(candidates=k, lexical_weight=lw,
                                                     min_score=float(t), extra_margin=margin,
                                                     pool=pool), s)
+    chosen = (best[1].candidates, best[1].lexical_weight, best[1].extra_margin, best[1].pool)
+    best[2]["ties"] = [dict(zip(("candidates", "lexical_weight", "extra_margin", "pool"), t,
+                                strict=True))
+                       for t, score in reached.items()
+                       if t != chosen and best[0] >= 0 and abs(score - best[0]) < 1e-9]
+    if best[2]["ties"]:
+        print(f"calibrate_reader: {len(best[2]['ties'])} other setting(s) tie the chosen one on "
+              "the tuning article (see on_tuning.ties)", file=sys.stderr)
     if best[0] < 0:
         # No setting met every constraint: say so instead of passing a violating one off as
         # calibrated (the reverse-direction run hit this: off-topic abstention and false-abstain
