@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,15 @@ from knowledge.synthesis.extractive import ExtractiveSynthesizer, ReaderPolicy  
 from knowledge.synthesis.reader import BUILTIN, AnswerReader  # noqa: E402
 
 
-def timed(synth: ExtractiveSynthesizer, items: list[tuple[str, list[Any]]]) -> dict[str, float]:
-    """p50/p95 ms per answer, after a warm-up on the first ten."""
-    for q, ps in items[:10]:
-        synth.synthesize(q, ps)
+def timed(run: Callable[[Any], Any], items: Sequence[Any]) -> dict[str, float]:
+    """p50/p95 ms of ``run`` per item, after a warm-up on the first ten (the quantisation
+    benchmark times its variants with it too)."""
+    for item in items[:10]:
+        run(item)
     times = []
-    for q, ps in items:
+    for item in items:
         t0 = time.perf_counter()
-        synth.synthesize(q, ps)
+        run(item)
         times.append((time.perf_counter() - t0) * 1000)
     return {"p50_ms": round(float(np.percentile(times, 50)), 1),
             "p95_ms": round(float(np.percentile(times, 95)), 1)}
@@ -75,7 +77,8 @@ def main() -> None:
             policy = ReaderPolicy(**{**reader.policy().__dict__, "candidates": k})
             synth = ExtractiveSynthesizer(reader=reader.score, reader_policy=policy,
                                           max_sentences=2)
-            row = {"int8": reader.int8, "candidates": k, **timed(synth, items),
+            row = {"int8": reader.int8, "candidates": k,
+                   **timed(lambda item, s=synth: s.synthesize(*item), items),
                    "load_average": round(os.getloadavg()[0], 2)}
             result["runs"].append(row)
             print(json.dumps(row), flush=True)

@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_reader_latency import timed  # noqa: E402
 from benchmarks.calibrate_answers import (  # noqa: E402
     collect,
     collection_arguments,
@@ -87,18 +87,6 @@ def fused(model: bytes) -> bytes:
                                     opt_level=1).model.SerializeToString()
 
 
-def timing(run: Callable[[Feed], Any], feeds: list[Feed]) -> dict[str, float]:
-    for feed in feeds[:10]:
-        run(feed)
-    times = []
-    for feed in feeds:
-        t0 = time.perf_counter()
-        run(feed)
-        times.append((time.perf_counter() - t0) * 1000)
-    return {"p50_ms": round(float(np.percentile(times, 50)), 1),
-            "p95_ms": round(float(np.percentile(times, 95)), 1)}
-
-
 def agreement(run: Callable[[Feed], Any], feeds: list[Feed],
               reference: list[np.ndarray]) -> dict[str, float]:
     got = [np.asarray(run(f)).reshape(-1) for f in feeds]
@@ -143,7 +131,7 @@ def main() -> None:
     data = load_qa(args.data)
     reader = AnswerReader.load(args.reader, runtime="onnx", int8=False)
     tuning = reader_batches(reader, got, data, args.tune)
-    timed = reader_batches(reader, got, data, args.article)
+    feeds = reader_batches(reader, got, data, args.article)
     # exported again: a loaded reader keeps its session, not the model's bytes
     model = OnnxReader.export(reader.model, reader._tokenize("Who?", ["It rained."])).model
     fp32 = OnnxReader(session(model))
@@ -168,17 +156,17 @@ def main() -> None:
     }
     rows = []
     for name, run in variants.items():
-        row = {"variant": name, **timing(run, timed), **agreement(run, tuning, reference),
+        row = {"variant": name, **timed(run, feeds), **agreement(run, tuning, reference),
                "load_average": round(os.getloadavg()[0], 2)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = {"reader": args.reader, "cores": os.cpu_count(),
-              "timed_on": {"article": args.article, "batches": len(timed)},
+              "timed_on": {"article": args.article, "batches": len(feeds)},
               "agreement_on": {"article": args.tune, "batches": len(tuning)},
               "pairs_per_batch_mean": round(float(np.mean([f["input_ids"].shape[0]
-                                                           for f in timed])), 2),
+                                                           for f in feeds])), 2),
               "real_tokens_per_pair_mean": round(float(np.mean(
-                  [f["attention_mask"].sum(1).mean() for f in timed])), 1),
+                  [f["attention_mask"].sum(1).mean() for f in feeds])), 1),
               "variants": rows}
     print(json.dumps(result, indent=1))
     if args.out:

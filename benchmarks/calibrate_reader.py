@@ -113,10 +113,9 @@ def choose(outcomes: list[Any], passages: list[Any], read: CachedReader, idx: li
                                                     min_score=float(t), extra_margin=margin,
                                                     pool=pool), s)
     chosen = (best[1].candidates, best[1].lexical_weight, best[1].extra_margin, best[1].pool)
-    best[2]["ties"] = [dict(zip(("candidates", "lexical_weight", "extra_margin", "pool"), t,
-                                strict=True))
-                       for t, score in reached.items()
-                       if t != chosen and best[0] >= 0 and abs(score - best[0]) < 1e-9]
+    best[2]["ties"] = [] if best[0] < 0 else [
+        dict(zip(("candidates", "lexical_weight", "extra_margin", "pool"), t, strict=True))
+        for t, score in reached.items() if t != chosen and abs(score - best[0]) < 1e-9]
     if best[2]["ties"]:
         print(f"calibrate_reader: {len(best[2]['ties'])} other setting(s) tie the chosen one on "
               "the tuning article (see on_tuning.ties)", file=sys.stderr)
